@@ -1,0 +1,50 @@
+"""`Authorization: Bearer <key>` authentication for partner API keys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import authentication, exceptions
+
+from apps.accounts.models import ApiKey
+from apps.accounts.selectors import api_key_get_by_raw
+from apps.accounts.services import api_key_touch
+
+
+class ApiKeyUser:
+    """The request user of a key-authenticated request (not a Django user)."""
+
+    is_authenticated = True
+    is_active = True
+    is_staff = False
+    is_superuser = False
+    pk = None
+
+    def __init__(self, api_key: ApiKey) -> None:
+        self.api_key = api_key
+
+    def __str__(self) -> str:
+        return f"api-key:{self.api_key.name}"
+
+
+class ApiKeyAuthentication(authentication.BaseAuthentication):
+    keyword = "Bearer"
+
+    def authenticate(self, request: Any) -> tuple[ApiKeyUser, ApiKey] | None:
+        header = authentication.get_authorization_header(request).decode("latin-1")
+        if not header:
+            return None
+        keyword, _, raw_key = header.partition(" ")
+        if keyword.lower() != self.keyword.lower():
+            return None
+        raw_key = raw_key.strip()
+        if not raw_key:
+            raise exceptions.AuthenticationFailed("Authorization header has no key after Bearer")
+        api_key = api_key_get_by_raw(raw_key=raw_key)
+        if api_key is None:
+            raise exceptions.AuthenticationFailed("Invalid or revoked API key")
+        api_key_touch(api_key=api_key)
+        return ApiKeyUser(api_key), api_key
+
+    def authenticate_header(self, request: Any) -> str:
+        return self.keyword

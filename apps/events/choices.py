@@ -1,0 +1,45 @@
+from django.db import models
+
+
+class EventType(models.TextChoices):
+    PAGE_VIEW = "page_view", "Page view"
+    PRODUCT_VIEW = "product_view", "Product view"
+    SEARCH = "search", "Search"
+    ADD_TO_CART = "add_to_cart", "Add to cart"
+    REMOVE_FROM_CART = "remove_from_cart", "Remove from cart"
+    CHECKOUT = "checkout", "Checkout started"
+    PURCHASE = "purchase", "Purchase"
+    EMAIL_OPEN = "email_open", "Email open"
+    EMAIL_CLICK = "email_click", "Email click"
+    IDENTIFY = "identify", "Identify"
+    CUSTOM = "custom", "Custom"
+
+
+class OrderStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    PAID = "paid", "Paid"
+    SHIPPED = "shipped", "Shipped"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+    REFUNDED = "refunded", "Refunded"
+
+
+# Orders that count as revenue.
+REVENUE_STATUSES = (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.COMPLETED)
+
+
+class SalesChannel(models.TextChoices):
+    WEB = "web", "Web shop"
+    APP = "app", "Mobile app"
+    MARKETPLACE = "marketplace", "Marketplace"
+    STORE = "store", "Physical store"
+
+
+class SocialPlatform(models.TextChoices):
+    TWITTER = "twitter", "X / Twitter"
+    INSTAGRAM = "instagram", "Instagram"
+    FACEBOOK = "facebook", "Facebook"
+    WEIBO = "weibo", "Weibo"
+    XIAOHONGSHU = "xiaohongshu", "Xiaohongshu"
+    TIKTOK = "tiktok", "TikTok"
+    OTHER = "other", "Other"

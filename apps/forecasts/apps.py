@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class ForecastsConfig(AppConfig):
+    name = "apps.forecasts"
+    label = "forecasts"
+    verbose_name = "Forecasts"

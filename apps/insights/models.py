@@ -1,0 +1,1 @@
+"""Models of the insights app arrive with its capability issue; the app is wired already."""

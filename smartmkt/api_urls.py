@@ -1,0 +1,14 @@
+"""REST API v1: one include per app. Partners authenticate with `Authorization: Bearer <key>`."""
+
+from django.urls import include, path
+
+app_name = "api"
+
+urlpatterns = [
+    path("v1/", include("apps.core.api.urls")),
+    path("v1/", include("apps.accounts.api.urls")),
+    path("v1/", include("apps.customers.api.urls")),
+    path("v1/", include("apps.catalog.api.urls")),
+    path("v1/", include("apps.events.api.urls")),
+    path("v1/ml/", include("apps.ml.api.urls")),
+]
