@@ -1,0 +1,108 @@
+"""Reads of customer profiles, identifiers and consent."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery, Sum
+
+from apps.core.errors import NotFound
+from apps.customers.choices import ConsentPurpose
+from apps.customers.models import Consent, Customer, CustomerAlias
+
+SORTABLE_FIELDS = {"signup_at", "-signup_at", "last_name", "-last_name", "email", "-email"}
+
+
+def customer_list(
+    *,
+    search: str = "",
+    country: str = "",
+    channel: str = "",
+    has_email: bool | None = None,
+    consent_purpose: str = "",
+    order_by: str = "-signup_at",
+) -> QuerySet[Customer]:
+    """Customers filtered for lists: search by id, email, name, phone or city."""
+    queryset = Customer.objects.all()
+    search = search.strip()
+    if search:
+        queryset = queryset.filter(
+            Q(external_id__icontains=search)
+            | Q(email__icontains=search)
+            | Q(first_name__icontains=search)
+            | Q(last_name__icontains=search)
+            | Q(phone__icontains=search)
+            | Q(city__icontains=search)
+        )
+    if country:
+        queryset = queryset.filter(country=country.upper())
+    if channel:
+        queryset = queryset.filter(acquisition_channel=channel)
+    if has_email is True:
+        queryset = queryset.exclude(email="")
+    elif has_email is False:
+        queryset = queryset.filter(email="")
+    if consent_purpose:
+        queryset = queryset.filter(pk__in=consented_customer_ids(purpose=consent_purpose))
+    if order_by not in SORTABLE_FIELDS:
+        order_by = "-signup_at"
+    return queryset.order_by(order_by, "-id")
+
+
+def customer_get(*, external_id: str) -> Customer:
+    """A customer by external id, or by one of its aliases (anonymous ids)."""
+    customer = Customer.objects.filter(external_id=external_id).first()
+    if customer is None:
+        alias = CustomerAlias.objects.select_related("customer").filter(alias=external_id).first()
+        customer = alias.customer if alias else None
+    if customer is None:
+        raise NotFound(f"customer {external_id!r} does not exist", code="customer_not_found")
+    return customer
+
+
+def consented_customer_ids(*, purpose: str) -> QuerySet[Consent]:
+    """Ids of customers whose latest decision for `purpose` is a grant (no row means no)."""
+    latest = (
+        Consent.objects.filter(customer=OuterRef("customer"), purpose=purpose)
+        .order_by("-recorded_at", "-id")
+        .values("id")[:1]
+    )
+    return (
+        Consent.objects.filter(purpose=purpose, granted=True, id=Subquery(latest))
+        .values("customer_id")
+    )
+
+
+def consent_state(*, customer: Customer) -> list[dict]:
+    """The consent in force per purpose, with when and where it was recorded."""
+    state = []
+    rows = list(customer.consents.order_by("-recorded_at", "-id"))
+    for purpose in ConsentPurpose:
+        latest = next((row for row in rows if row.purpose == purpose.value), None)
+        state.append(
+            {
+                "purpose": purpose.value,
+                "label": purpose.label,
+                "granted": bool(latest and latest.granted),
+                "recorded_at": latest.recorded_at if latest else None,
+                "source": latest.source if latest else "",
+                "history": [row for row in rows if row.purpose == purpose.value],
+            }
+        )
+    return state
+
+
+def customer_order_stats(*, customer_ids: list[int]) -> dict[int, dict]:
+    """Orders, revenue and last order time for a page of customers (one grouped query)."""
+    from apps.events.selectors import order_revenue_queryset
+
+    rows = (
+        order_revenue_queryset()
+        .filter(customer_id__in=customer_ids)
+        .values("customer_id")
+        .annotate(orders=Count("id"), revenue=Sum("total"), last_order_at=Max("placed_at"))
+    )
+    return {row["customer_id"]: row for row in rows}
+
+
+def customer_count() -> int:
+    return Customer.objects.count()
+

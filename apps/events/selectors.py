@@ -1,0 +1,142 @@
+"""Reads of orders and behaviour events, including the dashboard's KPIs."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.db.models import Count, F, QuerySet, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from apps.events.choices import REVENUE_STATUSES
+from apps.events.contracts import DailyValue, DashboardKpis, TopProduct
+from apps.events.models import Event, Order, OrderLine
+
+ZERO = Decimal("0.00")
+
+
+def order_revenue_queryset() -> QuerySet[Order]:
+    """Orders that count as revenue (paid, shipped, completed)."""
+    return Order.objects.filter(status__in=REVENUE_STATUSES)
+
+
+def order_list(*, customer_id: int | None = None) -> QuerySet[Order]:
+    queryset = Order.objects.select_related("customer").prefetch_related("lines__product")
+    if customer_id is not None:
+        queryset = queryset.filter(customer_id=customer_id)
+    return queryset.order_by("-placed_at", "-id")
+
+
+def event_list(
+    *, customer_id: int | None = None, event_type: str = "", since: datetime | None = None
+) -> QuerySet[Event]:
+    queryset = Event.objects.select_related("product", "customer")
+    if customer_id is not None:
+        queryset = queryset.filter(customer_id=customer_id)
+    if event_type:
+        queryset = queryset.filter(event_type=event_type)
+    if since is not None:
+        queryset = queryset.filter(occurred_at__gte=since)
+    return queryset.order_by("-occurred_at", "-id")
+
+
+def customer_timeline(*, customer_id: int, limit: int = 100) -> list[Event]:
+    """The latest behaviour events of one customer, newest first."""
+    return list(event_list(customer_id=customer_id)[:limit])
+
+
+def _period_numbers(start: datetime, end: datetime) -> tuple[int, int, Decimal]:
+    orders = order_revenue_queryset().filter(placed_at__gte=start, placed_at__lt=end)
+    totals = orders.aggregate(count=Count("id"), revenue=Sum("total"))
+    buyers = set(orders.exclude(customer=None).values_list("customer_id", flat=True).distinct())
+    visitors = set(
+        Event.objects.filter(occurred_at__gte=start, occurred_at__lt=end)
+        .exclude(customer=None)
+        .values_list("customer_id", flat=True)
+        .distinct()
+    )
+    return len(buyers | visitors), totals["count"] or 0, totals["revenue"] or ZERO
+
+
+def dashboard_kpis(*, days: int = 30, now: datetime | None = None) -> DashboardKpis:
+    """Active customers (an order or event in the window), orders, revenue, AOV, events."""
+    end = now or timezone.now()
+    start = end - timedelta(days=days)
+    active, orders, revenue = _period_numbers(start, end)
+    previous_active, previous_orders, previous_revenue = _period_numbers(start - timedelta(days=days), start)
+    events = Event.objects.filter(occurred_at__gte=start, occurred_at__lt=end).count()
+    average = (revenue / orders).quantize(Decimal("0.01")) if orders else ZERO
+    return DashboardKpis(
+        days=days,
+        active_customers=active,
+        orders=orders,
+        revenue=revenue,
+        average_order_value=average,
+        events=events,
+        previous_active_customers=previous_active,
+        previous_orders=previous_orders,
+        previous_revenue=previous_revenue,
+    )
+
+
+def _fill_days(rows: dict, start: datetime, days: int) -> list[DailyValue]:
+    first = timezone.localtime(start).date()
+    return [
+        DailyValue(day=first + timedelta(days=offset), value=float(rows.get(first + timedelta(days=offset), 0)))
+        for offset in range(days + 1)
+    ]
+
+
+def revenue_per_day(*, days: int = 90, now: datetime | None = None) -> list[DailyValue]:
+    """Revenue per calendar day, zero-filled, oldest first."""
+    end = now or timezone.now()
+    start = end - timedelta(days=days)
+    rows = (
+        order_revenue_queryset()
+        .filter(placed_at__gte=start, placed_at__lt=end)
+        .annotate(day=TruncDate("placed_at"))
+        .values("day")
+        .annotate(value=Sum("total"))
+    )
+    return _fill_days({row["day"]: row["value"] for row in rows}, start, days)
+
+
+def events_per_day(*, days: int = 30, now: datetime | None = None) -> list[DailyValue]:
+    """Behaviour events per calendar day, zero-filled, oldest first."""
+    end = now or timezone.now()
+    start = end - timedelta(days=days)
+    rows = (
+        Event.objects.filter(occurred_at__gte=start, occurred_at__lt=end)
+        .annotate(day=TruncDate("occurred_at"))
+        .values("day")
+        .annotate(value=Count("id"))
+    )
+    return _fill_days({row["day"]: row["value"] for row in rows}, start, days)
+
+
+def top_products(*, days: int = 30, limit: int = 10, now: datetime | None = None) -> list[TopProduct]:
+    """Best sellers by revenue in the window."""
+    end = now or timezone.now()
+    start = end - timedelta(days=days)
+    rows = (
+        OrderLine.objects.filter(
+            order__status__in=REVENUE_STATUSES,
+            order__placed_at__gte=start,
+            order__placed_at__lt=end,
+            product__isnull=False,
+        )
+        .values("product_id", sku_=F("product__sku"), title=F("product__title"))
+        .annotate(units=Sum("quantity"), revenue=Sum("line_total"))
+        .order_by("-revenue")[:limit]
+    )
+    return [
+        TopProduct(
+            product_id=row["product_id"],
+            sku=row["sku_"],
+            title=row["title"],
+            units=row["units"] or 0,
+            revenue=row["revenue"] or ZERO,
+        )
+        for row in rows
+    ]
