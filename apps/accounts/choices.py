@@ -46,5 +46,7 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
 class AuditAction(models.TextChoices):
     API_KEY_CREATED = "api_key.created", "API key created"
     API_KEY_REVOKED = "api_key.revoked", "API key revoked"
+    ADMIN_UPSERTED = "accounts.admin_upserted", "Admin login created or updated"
     TRAINING_STARTED = "ml.run_started", "Training run started"
+    MODEL_ACTIVATED = "ml.model_activated", "Model version made champion by hand"
     DEMO_DATA_GENERATED = "core.demo_generated", "Demo data generated"

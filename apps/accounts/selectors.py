@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
@@ -23,6 +24,11 @@ def api_key_get_by_raw(*, raw_key: str) -> ApiKey | None:
     if not hmac.compare_digest(api_key.hashed_secret, hash_secret(raw_key)):
         return None
     return api_key
+
+
+def api_key_get_by_prefix(*, prefix: str) -> ApiKey | None:
+    """A key (active or revoked) by its public prefix, the part an operator can see."""
+    return ApiKey.objects.filter(prefix=prefix.strip()).first()
 
 
 def api_key_list() -> QuerySet[ApiKey]:
@@ -53,3 +59,35 @@ def user_role(*, user: Any) -> str:
         if role in names:
             return role
     return ""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling the API: a partner key or a signed-in user, and the scopes held."""
+
+    kind: str  # "api_key" or "user"
+    name: str
+    scopes: list[str]
+    key_prefix: str = ""
+    rate_limit_per_minute: int | None = None
+    email: str = ""
+    role: str = ""
+
+
+def principal_describe(*, user: Any, auth: Any) -> Principal:
+    """Describe the caller of a request (`request.user`, `request.auth`) for `GET /me`."""
+    if isinstance(auth, ApiKey):
+        return Principal(
+            kind="api_key",
+            name=auth.name,
+            scopes=sorted(auth.scopes),
+            key_prefix=auth.prefix,
+            rate_limit_per_minute=auth.rate_limit_per_minute,
+        )
+    return Principal(
+        kind="user",
+        name=user.get_username(),
+        scopes=sorted(user_scopes(user=user)),
+        email=user.email,
+        role=user_role(user=user),
+    )

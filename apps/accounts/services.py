@@ -8,7 +8,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
@@ -32,7 +35,12 @@ class CreatedApiKey:
 
 
 def audit_log_record(
-    *, action: str, target: str = "", actor: Any = None, actor_label: str = "", data: dict | None = None
+    *,
+    action: str,
+    target: str = "",
+    actor: Any = None,
+    actor_label: str = "",
+    data: dict | None = None,
 ) -> AuditLog:
     """Append one audit row. Called by the service that performs the action, once."""
     return AuditLog.objects.create(
@@ -70,7 +78,9 @@ def api_key_create(
     if not name:
         raise ValidationFailed("name: a key needs a name", field="name")
     if rate_limit_per_minute is not None and rate_limit_per_minute <= 0:
-        raise ValidationFailed("rate_limit_per_minute: must be positive", field="rate_limit_per_minute")
+        raise ValidationFailed(
+            "rate_limit_per_minute: must be positive", field="rate_limit_per_minute"
+        )
     cleaned = _validate_scopes(scopes)
     prefix = secrets.token_hex(6)
     raw_key = f"{KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
@@ -104,6 +114,25 @@ def api_key_revoke(*, api_key_id: int, actor: Any = None) -> ApiKey:
     return api_key
 
 
+@transaction.atomic
+def api_key_update(*, api_key_id: int, name: str, rate_limit_per_minute: int | None) -> ApiKey:
+    """Rename a key or change its rate limit. Scopes are fixed: issue a new key to change them."""
+    name = name.strip()
+    if not name:
+        raise ValidationFailed("name: a key needs a name", field="name")
+    if rate_limit_per_minute is not None and rate_limit_per_minute <= 0:
+        raise ValidationFailed(
+            "rate_limit_per_minute: must be positive", field="rate_limit_per_minute"
+        )
+    api_key = ApiKey.objects.select_for_update().filter(pk=api_key_id).first()
+    if api_key is None:
+        raise NotFound(f"API key {api_key_id} does not exist")
+    api_key.name = name
+    api_key.rate_limit_per_minute = rate_limit_per_minute
+    api_key.save(update_fields=["name", "rate_limit_per_minute", "updated_at"])
+    return api_key
+
+
 def api_key_touch(*, api_key: ApiKey) -> None:
     """Record use, at most once a minute per key, so hot keys do not write on every request."""
     now = timezone.now()
@@ -115,8 +144,16 @@ def api_key_touch(*, api_key: ApiKey) -> None:
 
 # Model permissions each role gets, by app label; analysts only view.
 _ROLE_PERMISSION_APPS = [
-    "customers", "catalog", "events", "segments", "campaigns", "recommendations",
-    "insights", "media", "forecasts", "ml",
+    "customers",
+    "catalog",
+    "events",
+    "segments",
+    "campaigns",
+    "recommendations",
+    "insights",
+    "media",
+    "forecasts",
+    "ml",
 ]
 
 
@@ -136,3 +173,53 @@ def roles_sync() -> dict[str, int]:
         group.permissions.set(perms)
         counts[role] = len(perms)
     return counts
+
+
+@dataclass(frozen=True)
+class AdminUserResult:
+    user: Any
+    created: bool
+    # Set only when the command generated the password (a new admin without --password).
+    generated_password: str = ""
+
+
+@transaction.atomic
+def admin_user_upsert(*, email: str, password: str = "") -> AdminUserResult:
+    """Create or update a superuser who signs in with `email`, in the admin role group.
+
+    Idempotent so `make demo` can run again: an existing admin keeps its password unless a
+    new one is given. The username is the email, so both login methods work.
+    """
+    email = email.strip().lower()
+    try:
+        validate_email(email)
+    except DjangoValidationError as error:
+        raise ValidationFailed(f"email: {email!r} is not a valid address", field="email") from error
+    user_model = get_user_model()
+    user = (
+        user_model.objects.select_for_update().filter(email__iexact=email).order_by("pk").first()
+        or user_model.objects.select_for_update().filter(username=email).first()
+    )
+    created = user is None
+    if user is None:
+        user = user_model(username=email)
+    user.email = email
+    user.is_staff = True
+    user.is_superuser = True
+    user.is_active = True
+    generated = ""
+    if password:
+        user.set_password(password)
+    elif created:
+        generated = secrets.token_urlsafe(12)
+        user.set_password(generated)
+    user.save()
+    group, _ = Group.objects.get_or_create(name=Role.ADMIN.value)
+    user.groups.add(group)
+    audit_log_record(
+        action=AuditAction.ADMIN_UPSERTED,
+        target=email,
+        actor_label="create_admin",
+        data={"created": created, "password_changed": bool(password or generated)},
+    )
+    return AdminUserResult(user=user, created=created, generated_password=generated)

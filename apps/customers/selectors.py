@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery, Sum
 
 from apps.core.errors import NotFound
@@ -58,16 +60,41 @@ def customer_get(*, external_id: str) -> Customer:
     return customer
 
 
-def consented_customer_ids(*, purpose: str) -> QuerySet[Consent]:
+def customer_id_for(*, identifier: str) -> int | None:
+    """The id of the customer with this external id or alias, or None (for list filters)."""
+    customer_id = (
+        Customer.objects.filter(external_id=identifier).values_list("pk", flat=True).first()
+    )
+    if customer_id is None:
+        customer_id = (
+            CustomerAlias.objects.filter(alias=identifier)
+            .values_list("customer_id", flat=True)
+            .first()
+        )
+    return customer_id
+
+
+def customer_alias_list(*, customer: Customer) -> QuerySet[CustomerAlias]:
+    return customer.aliases.order_by("created_at", "id")
+
+
+def consent_history(*, customer: Customer, purpose: str = "") -> QuerySet[Consent]:
+    """Every consent decision of a customer, newest first (the first per purpose is in force)."""
+    queryset = customer.consents.all()
+    if purpose:
+        queryset = queryset.filter(purpose=purpose)
+    return queryset.order_by("-recorded_at", "-id")
+
+
+def consented_customer_ids(*, purpose: str) -> QuerySet[Consent, Any]:
     """Ids of customers whose latest decision for `purpose` is a grant (no row means no)."""
     latest = (
         Consent.objects.filter(customer=OuterRef("customer"), purpose=purpose)
         .order_by("-recorded_at", "-id")
         .values("id")[:1]
     )
-    return (
-        Consent.objects.filter(purpose=purpose, granted=True, id=Subquery(latest))
-        .values("customer_id")
+    return Consent.objects.filter(purpose=purpose, granted=True, id=Subquery(latest)).values(
+        "customer_id"
     )
 
 
@@ -100,9 +127,8 @@ def customer_order_stats(*, customer_ids: list[int]) -> dict[int, dict]:
         .values("customer_id")
         .annotate(orders=Count("id"), revenue=Sum("total"), last_order_at=Max("placed_at"))
     )
-    return {row["customer_id"]: row for row in rows}
+    return {row["customer_id"]: dict(row) for row in rows}
 
 
 def customer_count() -> int:
     return Customer.objects.count()
-

@@ -35,3 +35,14 @@ class TopProduct:
     title: str
     units: int
     revenue: Decimal
+
+
+@dataclass(frozen=True)
+class OrderLineInput:
+    """One line of an order to record: the SKU (linked to the product when it exists),
+    quantity, unit price and the discount on the whole line."""
+
+    sku: str
+    quantity: int
+    unit_price: Decimal
+    discount: Decimal = Decimal("0")

@@ -9,9 +9,11 @@ from django.db.models import Count, F, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from apps.core.errors import NotFound
+from apps.customers.selectors import customer_id_for
 from apps.events.choices import REVENUE_STATUSES
 from apps.events.contracts import DailyValue, DashboardKpis, TopProduct
-from apps.events.models import Event, Order, OrderLine
+from apps.events.models import Event, Order, OrderLine, Review, SocialPost
 
 ZERO = Decimal("0.00")
 
@@ -21,24 +23,138 @@ def order_revenue_queryset() -> QuerySet[Order]:
     return Order.objects.filter(status__in=REVENUE_STATUSES)
 
 
-def order_list(*, customer_id: int | None = None) -> QuerySet[Order]:
+def _customer_filter(customer_id: int | None, customer_external_id: str) -> int | None:
+    """Resolve a customer filter to an id; -1 (matches nothing) for an unknown external id."""
+    if customer_external_id:
+        resolved = customer_id_for(identifier=customer_external_id)
+        return -1 if resolved is None else resolved
+    return customer_id
+
+
+def order_list(
+    *,
+    customer_id: int | None = None,
+    customer_external_id: str = "",
+    status: str = "",
+    channel: str = "",
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> QuerySet[Order]:
+    """Orders newest first. `customer_external_id` also accepts an anonymous alias."""
     queryset = Order.objects.select_related("customer").prefetch_related("lines__product")
+    customer_id = _customer_filter(customer_id, customer_external_id)
     if customer_id is not None:
         queryset = queryset.filter(customer_id=customer_id)
+    if status:
+        queryset = queryset.filter(status=status)
+    if channel:
+        queryset = queryset.filter(channel=channel)
+    if since is not None:
+        queryset = queryset.filter(placed_at__gte=since)
+    if until is not None:
+        queryset = queryset.filter(placed_at__lt=until)
     return queryset.order_by("-placed_at", "-id")
 
 
+def order_get(*, external_id: str) -> Order:
+    """An order by the shop's id, with its lines."""
+    order = (
+        Order.objects.select_related("customer")
+        .prefetch_related("lines__product")
+        .filter(external_id=external_id)
+        .first()
+    )
+    if order is None:
+        raise NotFound(f"order {external_id!r} does not exist", code="order_not_found")
+    return order
+
+
 def event_list(
-    *, customer_id: int | None = None, event_type: str = "", since: datetime | None = None
+    *,
+    customer_id: int | None = None,
+    event_type: str = "",
+    since: datetime | None = None,
+    customer_external_id: str = "",
+    until: datetime | None = None,
+    anonymous_id: str = "",
+    product_sku: str = "",
+    source: str = "",
 ) -> QuerySet[Event]:
+    """Behaviour events newest first. `customer_external_id` also accepts an anonymous alias."""
     queryset = Event.objects.select_related("product", "customer")
+    customer_id = _customer_filter(customer_id, customer_external_id)
     if customer_id is not None:
         queryset = queryset.filter(customer_id=customer_id)
     if event_type:
         queryset = queryset.filter(event_type=event_type)
     if since is not None:
         queryset = queryset.filter(occurred_at__gte=since)
+    if until is not None:
+        queryset = queryset.filter(occurred_at__lt=until)
+    if anonymous_id:
+        queryset = queryset.filter(anonymous_id=anonymous_id)
+    if product_sku:
+        queryset = queryset.filter(product__sku=product_sku)
+    if source:
+        queryset = queryset.filter(source=source)
     return queryset.order_by("-occurred_at", "-id")
+
+
+def review_list(
+    *,
+    product_sku: str = "",
+    customer_external_id: str = "",
+    rating: int | None = None,
+    min_rating: int | None = None,
+    max_rating: int | None = None,
+    since: datetime | None = None,
+    source: str = "",
+    language: str = "",
+) -> QuerySet[Review]:
+    """Product reviews, newest first."""
+    queryset = Review.objects.select_related("product", "customer")
+    if product_sku:
+        queryset = queryset.filter(product__sku=product_sku)
+    customer_id = _customer_filter(None, customer_external_id)
+    if customer_id is not None:
+        queryset = queryset.filter(customer_id=customer_id)
+    if rating is not None:
+        queryset = queryset.filter(rating=rating)
+    if min_rating is not None:
+        queryset = queryset.filter(rating__gte=min_rating)
+    if max_rating is not None:
+        queryset = queryset.filter(rating__lte=max_rating)
+    if since is not None:
+        queryset = queryset.filter(reviewed_at__gte=since)
+    if source:
+        queryset = queryset.filter(source=source)
+    if language:
+        queryset = queryset.filter(language=language)
+    return queryset.order_by("-reviewed_at", "-id")
+
+
+def social_post_list(
+    *,
+    platform: str = "",
+    product_sku: str = "",
+    since: datetime | None = None,
+    search: str = "",
+    language: str = "",
+) -> QuerySet[SocialPost]:
+    """Social posts about the shop, newest first."""
+    queryset = SocialPost.objects.select_related("product", "customer")
+    if platform:
+        queryset = queryset.filter(platform=platform)
+    if product_sku:
+        queryset = queryset.filter(product__sku=product_sku)
+    if since is not None:
+        queryset = queryset.filter(posted_at__gte=since)
+    search = search.strip()
+    if search:
+        queryset = queryset.filter(text__icontains=search)
+    if language:
+        queryset = queryset.filter(language=language)
+    return queryset.order_by("-posted_at", "-id")
 
 
 def customer_timeline(*, customer_id: int, limit: int = 100) -> list[Event]:
@@ -64,7 +180,9 @@ def dashboard_kpis(*, days: int = 30, now: datetime | None = None) -> DashboardK
     end = now or timezone.now()
     start = end - timedelta(days=days)
     active, orders, revenue = _period_numbers(start, end)
-    previous_active, previous_orders, previous_revenue = _period_numbers(start - timedelta(days=days), start)
+    previous_active, previous_orders, previous_revenue = _period_numbers(
+        start - timedelta(days=days), start
+    )
     events = Event.objects.filter(occurred_at__gte=start, occurred_at__lt=end).count()
     average = (revenue / orders).quantize(Decimal("0.01")) if orders else ZERO
     return DashboardKpis(
@@ -83,7 +201,10 @@ def dashboard_kpis(*, days: int = 30, now: datetime | None = None) -> DashboardK
 def _fill_days(rows: dict, start: datetime, days: int) -> list[DailyValue]:
     first = timezone.localtime(start).date()
     return [
-        DailyValue(day=first + timedelta(days=offset), value=float(rows.get(first + timedelta(days=offset), 0)))
+        DailyValue(
+            day=first + timedelta(days=offset),
+            value=float(rows.get(first + timedelta(days=offset), 0)),
+        )
         for offset in range(days + 1)
     ]
 
@@ -115,7 +236,9 @@ def events_per_day(*, days: int = 30, now: datetime | None = None) -> list[Daily
     return _fill_days({row["day"]: row["value"] for row in rows}, start, days)
 
 
-def top_products(*, days: int = 30, limit: int = 10, now: datetime | None = None) -> list[TopProduct]:
+def top_products(
+    *, days: int = 30, limit: int = 10, now: datetime | None = None
+) -> list[TopProduct]:
     """Best sellers by revenue in the window."""
     end = now or timezone.now()
     start = end - timedelta(days=days)

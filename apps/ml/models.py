@@ -15,7 +15,9 @@ class TrainingRun(BaseModel):
 
     kind = models.CharField(max_length=64, db_index=True, help_text="Registered engine kind.")
     params = models.JSONField(default=dict, blank=True, help_text="Engine parameters.")
-    dataset_hash = models.CharField(max_length=64, blank=True, help_text="Hash of the training data.")
+    dataset_hash = models.CharField(
+        max_length=64, blank=True, help_text="Hash of the training data."
+    )
     status = models.CharField(max_length=20, choices=RunStatus.choices, default=RunStatus.QUEUED)
     progress = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(100)])
     progress_message = models.CharField(max_length=255, blank=True)
@@ -27,7 +29,9 @@ class TrainingRun(BaseModel):
     device = models.CharField(max_length=16, blank=True, help_text="cpu or cuda.")
     worker = models.CharField(max_length=128, blank=True, help_text="Host that ran it.")
     attempts = models.PositiveSmallIntegerField(default=0)
-    trigger = models.CharField(max_length=16, choices=TriggerSource.choices, default=TriggerSource.CLI)
+    trigger = models.CharField(
+        max_length=16, choices=TriggerSource.choices, default=TriggerSource.CLI
+    )
     triggered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -42,7 +46,9 @@ class TrainingRun(BaseModel):
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["kind", "status"], name="run_kind_status")]
         constraints = [
-            models.CheckConstraint(condition=models.Q(progress__lte=100), name="run_progress_max_100"),
+            models.CheckConstraint(
+                condition=models.Q(progress__lte=100), name="run_progress_max_100"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -67,7 +73,9 @@ class ModelVersion(BaseModel):
     class Meta:
         ordering = ["kind", "-version"]
         constraints = [
-            models.UniqueConstraint(fields=["kind", "version"], name="modelversion_kind_version_unique"),
+            models.UniqueConstraint(
+                fields=["kind", "version"], name="modelversion_kind_version_unique"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -79,7 +87,9 @@ class ModelAlias(BaseModel):
 
     kind = models.CharField(max_length=64)
     alias = models.CharField(max_length=20, choices=Alias.choices, default=Alias.CHAMPION)
-    model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="aliases")
+    model_version = models.ForeignKey(
+        ModelVersion, on_delete=models.PROTECT, related_name="aliases"
+    )
 
     class Meta:
         constraints = [

@@ -18,6 +18,9 @@ class ErrorSerializer(serializers.Serializer):
 
     detail = serializers.CharField(help_text="Human-readable reason, naming the field or row.")
     code = serializers.CharField(help_text="Stable machine-readable code, e.g. `invalid`.")
+    field = serializers.CharField(
+        required=False, help_text="The input field a business rule refused, when there is one."
+    )
     errors = serializers.DictField(
         required=False, help_text="Per-field messages for validation errors."
     )

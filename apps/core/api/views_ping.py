@@ -1,4 +1,4 @@
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -13,7 +13,13 @@ class PingView(ScopedAPIView):
 
     @extend_schema(
         operation_id="ping",
-        responses=inline_serializer("Ping", {"ok": serializers.BooleanField()}),
+        responses=OpenApiResponse(
+            inline_serializer(
+                "Ping",
+                {"ok": serializers.BooleanField(help_text="Always true: the key was accepted.")},
+            ),
+            description="The key is valid and the API is up.",
+        ),
     )
     def get(self, request: Request) -> Response:
         return Response({"ok": True})

@@ -1,3 +1,29 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from apps.events.api.views import (
+    CustomerEventListView,
+    CustomerOrderListView,
+    EventListView,
+    OrderDetailView,
+    OrderListView,
+    ReviewListView,
+    SocialPostListView,
+)
+
+urlpatterns = [
+    path(
+        "customers/<str:external_id>/orders",
+        CustomerOrderListView.as_view(),
+        name="customer-orders",
+    ),
+    path(
+        "customers/<str:external_id>/events",
+        CustomerEventListView.as_view(),
+        name="customer-events",
+    ),
+    path("orders", OrderListView.as_view(), name="order-list"),
+    path("orders/<str:external_id>", OrderDetailView.as_view(), name="order-detail"),
+    path("events", EventListView.as_view(), name="event-list"),
+    path("reviews", ReviewListView.as_view(), name="review-list"),
+    path("social-posts", SocialPostListView.as_view(), name="social-post-list"),
+]

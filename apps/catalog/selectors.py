@@ -1,0 +1,93 @@
+"""Reads of the catalogue: products, the category tree and brands."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.db.models import Q, QuerySet
+
+from apps.catalog.models import Brand, Category, Product
+from apps.core.errors import NotFound
+
+PRODUCT_SORTABLE_FIELDS = {"title", "-title", "price", "-price", "sku", "-sku", "-created_at"}
+
+
+def product_list(
+    *,
+    search: str = "",
+    category: str = "",
+    brand: str = "",
+    is_active: bool | None = None,
+    min_price: Decimal | None = None,
+    max_price: Decimal | None = None,
+    order_by: str = "title",
+) -> QuerySet[Product]:
+    """Products for lists. `category` is a slug and includes its whole subtree."""
+    queryset = Product.objects.select_related("category", "brand")
+    search = search.strip()
+    if search:
+        queryset = queryset.filter(Q(sku__icontains=search) | Q(title__icontains=search))
+    if category:
+        node = Category.objects.filter(slug=category).only("path").first()
+        if node is None:
+            return queryset.none()
+        queryset = queryset.filter(
+            Q(category__path=node.path) | Q(category__path__startswith=f"{node.path}/")
+        )
+    if brand:
+        queryset = queryset.filter(Q(brand__slug=brand) | Q(brand__name__iexact=brand))
+    if is_active is not None:
+        queryset = queryset.filter(is_active=is_active)
+    if min_price is not None:
+        queryset = queryset.filter(price__gte=min_price)
+    if max_price is not None:
+        queryset = queryset.filter(price__lte=max_price)
+    if order_by not in PRODUCT_SORTABLE_FIELDS:
+        order_by = "title"
+    return queryset.order_by(order_by, "id")
+
+
+def product_get(*, sku: str) -> Product:
+    product = Product.objects.select_related("category", "brand").filter(sku=sku).first()
+    if product is None:
+        raise NotFound(f"product {sku!r} does not exist", code="product_not_found")
+    return product
+
+
+def product_ids_by_sku(*, skus: Iterable[str]) -> dict[str, int]:
+    """SKU -> product id for the SKUs that exist (one query), e.g. to link order lines."""
+    wanted = {sku for sku in skus if sku}
+    if not wanted:
+        return {}
+    return dict(Product.objects.filter(sku__in=wanted).values_list("sku", "pk"))
+
+
+def product_count() -> int:
+    return Product.objects.count()
+
+
+def category_list(*, parent: str = "", search: str = "") -> QuerySet[Category]:
+    """Categories in tree order (by path). `parent` is a slug: its direct children only."""
+    queryset = Category.objects.select_related("parent")
+    if parent:
+        queryset = queryset.filter(parent__slug=parent)
+    search = search.strip()
+    if search:
+        queryset = queryset.filter(Q(name__icontains=search) | Q(slug__icontains=search))
+    return queryset.order_by("path", "id")
+
+
+def category_get(*, slug: str) -> Category:
+    category = Category.objects.filter(slug=slug).first()
+    if category is None:
+        raise NotFound(f"category {slug!r} does not exist", code="category_not_found")
+    return category
+
+
+def brand_list(*, search: str = "") -> QuerySet[Brand]:
+    queryset = Brand.objects.all()
+    search = search.strip()
+    if search:
+        queryset = queryset.filter(Q(name__icontains=search) | Q(slug__icontains=search))
+    return queryset.order_by("name", "id")

@@ -1,0 +1,180 @@
+"""Customer API shapes: output serializers mirror the models, input ones validate writes."""
+
+from rest_framework import serializers
+
+from apps.customers.choices import AcquisitionChannel, ConsentPurpose, Gender
+from apps.customers.models import Consent, Customer
+
+_PROFILE_HELP = {
+    "external_id": "The shop's customer id; the API's path key.",
+    "email": "Email address, stored trimmed and lower-cased.",
+    "phone": "Phone number, E.164 when known.",
+    "first_name": "Given name.",
+    "last_name": "Family name.",
+    "gender": "female, male, other, or empty when unknown.",
+    "birth_date": "Date of birth (YYYY-MM-DD).",
+    "city": "City of the customer.",
+    "region": "Region, state or province.",
+    "country": "Country, ISO 3166-1 alpha-2 (e.g. DE).",
+    "language": "Preferred language, e.g. en, zh.",
+    "signup_at": "When the customer signed up (ISO 8601); defaults to the time of creation.",
+    "acquisition_channel": "How the customer first came: organic, paid_search, social ...",
+    "attributes": "Free-form traits as a JSON object.",
+}
+
+
+class CustomerSerializer(serializers.ModelSerializer):
+    """A customer profile."""
+
+    full_name = serializers.CharField(read_only=True, help_text="First and last name.")
+
+    class Meta:
+        model = Customer
+        fields = [
+            "external_id",
+            "email",
+            "phone",
+            "first_name",
+            "last_name",
+            "full_name",
+            "gender",
+            "birth_date",
+            "city",
+            "region",
+            "country",
+            "language",
+            "signup_at",
+            "acquisition_channel",
+            "attributes",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+        extra_kwargs = {name: {"help_text": text} for name, text in _PROFILE_HELP.items()}
+
+
+class CustomerDetailSerializer(CustomerSerializer):
+    """A customer profile with its other ids."""
+
+    aliases = serializers.SlugRelatedField(
+        many=True,
+        read_only=True,
+        slug_field="alias",
+        help_text="Other ids of this customer (anonymous/device ids, merged profiles' ids).",
+    )
+
+    class Meta(CustomerSerializer.Meta):
+        fields = [*CustomerSerializer.Meta.fields, "aliases"]
+        read_only_fields = fields
+
+
+class CustomerUpdateSerializer(serializers.Serializer):
+    """Profile fields to change; fields left out keep their value."""
+
+    email = serializers.EmailField(
+        required=False, allow_blank=True, max_length=254, help_text=_PROFILE_HELP["email"]
+    )
+    phone = serializers.CharField(
+        required=False, allow_blank=True, max_length=32, help_text=_PROFILE_HELP["phone"]
+    )
+    first_name = serializers.CharField(
+        required=False, allow_blank=True, max_length=100, help_text=_PROFILE_HELP["first_name"]
+    )
+    last_name = serializers.CharField(
+        required=False, allow_blank=True, max_length=100, help_text=_PROFILE_HELP["last_name"]
+    )
+    gender = serializers.ChoiceField(
+        choices=Gender.choices, required=False, allow_blank=True, help_text=_PROFILE_HELP["gender"]
+    )
+    birth_date = serializers.DateField(
+        required=False, allow_null=True, help_text=_PROFILE_HELP["birth_date"]
+    )
+    city = serializers.CharField(
+        required=False, allow_blank=True, max_length=100, help_text=_PROFILE_HELP["city"]
+    )
+    region = serializers.CharField(
+        required=False, allow_blank=True, max_length=100, help_text=_PROFILE_HELP["region"]
+    )
+    country = serializers.RegexField(
+        r"^[A-Za-z]{2}$",
+        required=False,
+        allow_blank=True,
+        help_text=_PROFILE_HELP["country"],
+        error_messages={"invalid": "Use a two-letter ISO 3166-1 code, e.g. DE."},
+    )
+    language = serializers.CharField(
+        required=False, allow_blank=True, max_length=8, help_text=_PROFILE_HELP["language"]
+    )
+    signup_at = serializers.DateTimeField(
+        required=False, allow_null=True, help_text=_PROFILE_HELP["signup_at"]
+    )
+    acquisition_channel = serializers.ChoiceField(
+        choices=AcquisitionChannel.choices,
+        required=False,
+        allow_blank=True,
+        help_text=_PROFILE_HELP["acquisition_channel"],
+    )
+    attributes = serializers.DictField(required=False, help_text=_PROFILE_HELP["attributes"])
+
+
+class CustomerCreateSerializer(CustomerUpdateSerializer):
+    """A new customer: the shop's id and any profile fields."""
+
+    external_id = serializers.CharField(max_length=128, help_text=_PROFILE_HELP["external_id"])
+
+
+class ConsentSerializer(serializers.ModelSerializer):
+    """One consent decision."""
+
+    class Meta:
+        model = Consent
+        fields = ["purpose", "granted", "recorded_at", "source"]
+        read_only_fields = fields
+        extra_kwargs = {
+            "purpose": {"help_text": "What the decision is about: email_marketing, profiling ..."},
+            "granted": {"help_text": "True grants, false withdraws."},
+            "recorded_at": {"help_text": "When the customer decided."},
+            "source": {"help_text": "Where it was recorded: signup_form, api, import ..."},
+        }
+
+
+class ConsentStateSerializer(serializers.Serializer):
+    """The consent in force for one purpose: its latest decision, or no consent without one."""
+
+    purpose = serializers.ChoiceField(
+        choices=ConsentPurpose.choices, help_text="What the consent is about."
+    )
+    label = serializers.CharField(help_text="Human-readable name of the purpose.")
+    granted = serializers.BooleanField(
+        help_text="Whether consent is in force (false when never recorded)."
+    )
+    recorded_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the decision in force was made; null when none."
+    )
+    source = serializers.CharField(help_text="Where the decision in force was recorded.")
+
+
+class ConsentOverviewSerializer(serializers.Serializer):
+    """A customer's consent: the state per purpose and every decision, newest first."""
+
+    customer = serializers.CharField(help_text="The customer's external id.")
+    in_force = ConsentStateSerializer(many=True, help_text="The consent in force per purpose.")
+    history = ConsentSerializer(many=True, help_text="Every decision, newest first.")
+
+
+class ConsentCreateSerializer(serializers.Serializer):
+    """A consent decision to record."""
+
+    purpose = serializers.ChoiceField(
+        choices=ConsentPurpose.choices, help_text="What the decision is about."
+    )
+    granted = serializers.BooleanField(help_text="True grants, false withdraws.")
+    recorded_at = serializers.DateTimeField(
+        required=False, help_text="When the customer decided (ISO 8601); defaults to now."
+    )
+    source = serializers.CharField(
+        required=False,
+        default="api",
+        max_length=64,
+        help_text="Where it was recorded, e.g. signup_form; defaults to api.",
+    )

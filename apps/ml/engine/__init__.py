@@ -1,0 +1,1 @@
+"""Pure algorithms of the ML platform: numpy (and optionally torch), never Django."""
