@@ -1,5 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from apps.segments.web import views
 
 app_name = "segments"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.index, name="index"),
+]

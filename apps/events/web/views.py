@@ -1,0 +1,14 @@
+"""Web pages of the events app: the Data page (what the platform holds)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from apps.core.selectors import data_inventory
+
+
+@login_required
+def index(request: HttpRequest) -> HttpResponse:
+    return render(request, "events/data.html", {"inventory": data_inventory()})

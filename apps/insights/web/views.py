@@ -1,0 +1,10 @@
+"""Web pages of the insights app: for now one page that says what is coming."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+
+@login_required
+def index(request: HttpRequest) -> HttpResponse:
+    return render(request, "insights/index.html")
