@@ -42,7 +42,9 @@ def env_bool(name: str, default: bool = False) -> bool:
         return True
     if lowered in {"0", "false", "no", "off"}:
         return False
-    raise ValueError(f"Environment variable {name} must be a boolean (1/0/true/false), got {value!r}")
+    raise ValueError(
+        f"Environment variable {name} must be a boolean (1/0/true/false), got {value!r}"
+    )
 
 
 def env_int(name: str, default: int) -> int:
@@ -52,7 +54,9 @@ def env_int(name: str, default: int) -> int:
     try:
         return int(value)
     except ValueError as error:
-        raise ValueError(f"Environment variable {name} must be an integer, got {value!r}") from error
+        raise ValueError(
+            f"Environment variable {name} must be an integer, got {value!r}"
+        ) from error
 
 
 def env_list(name: str, default: list[str] | None = None) -> list[str]:

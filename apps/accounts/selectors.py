@@ -3,26 +3,52 @@
 from __future__ import annotations
 
 import hmac
+import time
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
 
 from apps.accounts.choices import ALL_SCOPES, ROLE_SCOPES
 from apps.accounts.models import ApiKey, AuditLog
 from apps.accounts.services import KEY_PREFIX, hash_secret
 
+# Verified keys per process, by the hash of their secret: (valid until, key). Partner traffic
+# reuses a handful of keys at thousands of requests a second; a database round trip per
+# request would dominate the cost of small endpoints.
+_VERIFIED_KEYS: dict[str, tuple[float, ApiKey]] = {}
+_VERIFIED_KEYS_MAX = 10_000
+
+
+def api_key_cache_clear() -> None:
+    """Forget verified keys in this process (revocation and updates call it)."""
+    _VERIFIED_KEYS.clear()
+
 
 def api_key_get_by_raw(*, raw_key: str) -> ApiKey | None:
-    """The active key matching this secret, or None. Constant-time comparison of the hash."""
+    """The active key matching this secret, or None. Constant-time comparison of the hash.
+
+    A verified key is remembered for API_KEY_CACHE_SECONDS in this process; failures are not
+    remembered, so a wrong key always costs a lookup.
+    """
     parts = raw_key.split("_")
     if len(parts) < 3 or parts[0] != KEY_PREFIX:
         return None
+    hashed = hash_secret(raw_key)
+    now = time.monotonic()
+    cached = _VERIFIED_KEYS.get(hashed)
+    if cached is not None and cached[0] > now:
+        return cached[1]
     api_key = ApiKey.objects.filter(prefix=parts[1], revoked_at__isnull=True).first()
-    if api_key is None:
+    if api_key is None or not hmac.compare_digest(api_key.hashed_secret, hashed):
+        _VERIFIED_KEYS.pop(hashed, None)
         return None
-    if not hmac.compare_digest(api_key.hashed_secret, hash_secret(raw_key)):
-        return None
+    ttl = settings.API_KEY_CACHE_SECONDS
+    if ttl > 0:
+        if len(_VERIFIED_KEYS) >= _VERIFIED_KEYS_MAX:
+            _VERIFIED_KEYS.clear()
+        _VERIFIED_KEYS[hashed] = (now + ttl, api_key)
     return api_key
 
 

@@ -111,7 +111,16 @@ def api_key_revoke(*, api_key_id: int, actor: Any = None) -> ApiKey:
         api_key.revoked_at = timezone.now()
         api_key.save(update_fields=["revoked_at", "updated_at"])
         audit_log_record(action=AuditAction.API_KEY_REVOKED, target=str(api_key), actor=actor)
+    _forget_verified_keys()  # now, and again once committed (a racing request may re-cache)
+    transaction.on_commit(_forget_verified_keys)
     return api_key
+
+
+def _forget_verified_keys() -> None:
+    # Imported here: selectors import this module for hash_secret.
+    from apps.accounts.selectors import api_key_cache_clear
+
+    api_key_cache_clear()
 
 
 @transaction.atomic
@@ -130,6 +139,8 @@ def api_key_update(*, api_key_id: int, name: str, rate_limit_per_minute: int | N
     api_key.name = name
     api_key.rate_limit_per_minute = rate_limit_per_minute
     api_key.save(update_fields=["name", "rate_limit_per_minute", "updated_at"])
+    _forget_verified_keys()  # now, and again once committed (a racing request may re-cache)
+    transaction.on_commit(_forget_verified_keys)
     return api_key
 
 

@@ -209,12 +209,17 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": None,
 }
 API_KEY_DEFAULT_RATE_PER_MINUTE = env.env_int("API_KEY_DEFAULT_RATE_PER_MINUTE", 120_000)
+# Each web process keeps a verified key this many seconds: a revocation reaches every
+# process within it (at once in the process that revoked).
+API_KEY_CACHE_SECONDS = env.env_int("API_KEY_CACHE_SECONDS", 5)
+# Rate-limit counters live in Redis when configured (shared by all processes), else in memory.
+REDIS_URL = env.REDIS_URL
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "SmartMkt API",
     "DESCRIPTION": (
         "Partner API of SmartMkt. Authenticate with `Authorization: Bearer <key>`; each "
-        "operation lists the scope its key needs. Errors are `{\"detail\": ..., \"code\": ...}`."
+        'operation lists the scope its key needs. Errors are `{"detail": ..., "code": ...}`.'
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

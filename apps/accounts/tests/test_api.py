@@ -6,7 +6,6 @@ import time
 from types import SimpleNamespace
 
 import pytest
-from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from apps.accounts import throttling
@@ -104,7 +103,7 @@ def test_a_key_over_its_rate_limit_gets_429(client, monkeypatch):
     api_key = ApiKeyFactory(rate_limit_per_minute=3)
     now = time.time()
     monkeypatch.setattr(throttling, "time", SimpleNamespace(time=lambda: now))
-    cache.delete(f"throttle:key:{api_key.pk}:{int(now // 60)}")
+    throttling.rate_limit_reset(api_key_id=api_key.pk, at=now)
 
     # when it makes four requests
     statuses = [client.get("/api/v1/ping", **bearer(api_key)).status_code for _ in range(4)]
@@ -125,12 +124,33 @@ def test_another_key_is_not_limited_by_a_busy_one(client, monkeypatch):
     now = time.time()
     monkeypatch.setattr(throttling, "time", SimpleNamespace(time=lambda: now))
     for api_key in (busy, other):
-        cache.delete(f"throttle:key:{api_key.pk}:{int(now // 60)}")
+        throttling.rate_limit_reset(api_key_id=api_key.pk, at=now)
 
     client.get("/api/v1/ping", **bearer(busy))
     assert client.get("/api/v1/ping", **bearer(busy)).status_code == 429
 
     assert client.get("/api/v1/ping", **bearer(other)).status_code == 200
+
+
+def test_a_large_limit_is_counted_in_batches_and_overshoots_by_at_most_one_batch(
+    client, monkeypatch
+):
+    # given a key whose limit is counted in batches of 2 requests (no time-based sync)
+    api_key = ApiKeyFactory(rate_limit_per_minute=5)
+    now = time.time()
+    monkeypatch.setattr(throttling, "time", SimpleNamespace(time=lambda: now))
+    monkeypatch.setattr(throttling, "EXACT_LIMIT_MAX", 2)
+    monkeypatch.setattr(throttling, "SYNC_REQUESTS", 2)
+    monkeypatch.setattr(throttling, "SYNC_SECONDS", 10_000)
+    throttling.rate_limit_reset(api_key_id=api_key.pk, at=now)
+
+    # when it makes eight requests
+    statuses = [client.get("/api/v1/ping", **bearer(api_key)).status_code for _ in range(8)]
+
+    # then the first five pass, the rest are refused, and Redis holds the synced count
+    assert statuses == [200] * 5 + [429] * 3
+    shared = throttling._redis().get(throttling._counter_key(api_key.pk, int(now // 60)))
+    assert int(shared) == 8
 
 
 def test_an_analyst_reads_but_cannot_write(client):
