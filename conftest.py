@@ -8,7 +8,10 @@ import pytest
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    if os.environ.get("DJANGO_SETTINGS_MODULE", "smartmkt.settings.test") != "smartmkt.settings.test":
+    if (
+        os.environ.get("DJANGO_SETTINGS_MODULE", "smartmkt.settings.test")
+        != "smartmkt.settings.test"
+    ):
         return
     import psycopg2
     import redis
@@ -35,4 +38,7 @@ def pytest_configure(config: pytest.Config) -> None:
     try:
         redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_connect_timeout=5).ping()
     except redis.RedisError as error:
-        pytest.exit(f"Redis is not reachable at {settings.CELERY_BROKER_URL} (REDIS_URL): {error}", returncode=2)
+        pytest.exit(
+            f"Redis is not reachable at {settings.CELERY_BROKER_URL} (REDIS_URL): {error}",
+            returncode=2,
+        )

@@ -29,7 +29,9 @@ def main(base: str, email: str, password: str) -> int:
     form = urllib.parse.urlencode(
         {"csrfmiddlewaretoken": token.group(1), "login": email, "password": password}
     ).encode()
-    request = urllib.request.Request(f"{base}/accounts/login/", data=form, headers={"Referer": base})
+    request = urllib.request.Request(
+        f"{base}/accounts/login/", data=form, headers={"Referer": base}
+    )
     opener.open(request, timeout=30).read()
     anonymous = urllib.request.build_opener()
     failures = []

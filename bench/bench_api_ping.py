@@ -22,7 +22,9 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/smartmkt_bench")
+DATABASE_URL = os.environ.get(
+    "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/smartmkt_bench"
+)
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 
 
@@ -35,25 +37,58 @@ def main() -> int:
     if not shutil.which("wrk"):
         print("wrk is not installed: apt-get install wrk", file=sys.stderr)
         return 2
-    env = dict(os.environ, DATABASE_URL=DATABASE_URL, REDIS_URL=REDIS_URL, SMARTMKT_READ_DOTENV="0",
-               DJANGO_SETTINGS_MODULE="smartmkt.settings.production")
+    env = dict(
+        os.environ,
+        DATABASE_URL=DATABASE_URL,
+        REDIS_URL=REDIS_URL,
+        SMARTMKT_READ_DOTENV="0",
+        DJANGO_SETTINGS_MODULE="smartmkt.settings.production",
+    )
     python = str(ROOT / ".venv/bin/python")
-    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-c", "CREATE DATABASE smartmkt_bench"],
-                   capture_output=True, check=False)
-    subprocess.run([python, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
-    subprocess.run([python, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+    subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-c", "CREATE DATABASE smartmkt_bench"],
+        capture_output=True,
+        check=False,
+    )
+    subprocess.run(
+        [python, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
+    )
+    subprocess.run(
+        [python, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
+    )
     created = subprocess.run(
         [python, "manage.py", "create_api_key", "--name", "bench-ping", "--scopes", "events:write"],
-        cwd=ROOT, env=env, check=True, capture_output=True, text=True,
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
     )
     key = created.stdout.strip().splitlines()[-1]
     workers = env.get("WEB_CONCURRENCY", "4")
     threads = env.get("WEB_THREADS", "8")
     server = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "smartmkt.wsgi", "--bind", f"127.0.0.1:{args.port}",
-         "--worker-class", "gthread", "--workers", workers, "--threads", threads, "--keep-alive", "30",
-         "--backlog", "2048"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        [
+            str(ROOT / ".venv/bin/gunicorn"),
+            "smartmkt.wsgi",
+            "--bind",
+            f"127.0.0.1:{args.port}",
+            "--worker-class",
+            "gthread",
+            "--workers",
+            workers,
+            "--threads",
+            threads,
+            "--keep-alive",
+            "30",
+            "--backlog",
+            "2048",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     try:
         url = f"http://127.0.0.1:{args.port}/api/v1/ping"
@@ -65,9 +100,22 @@ def main() -> int:
             except OSError:
                 time.sleep(0.5)
         result = subprocess.run(
-            ["wrk", "-t", "2", "-c", str(args.connections), "-d", f"{args.seconds}s", "--latency",
-             "-H", f"Authorization: Bearer {key}", url],
-            capture_output=True, text=True, check=True,
+            [
+                "wrk",
+                "-t",
+                "2",
+                "-c",
+                str(args.connections),
+                "-d",
+                f"{args.seconds}s",
+                "--latency",
+                "-H",
+                f"Authorization: Bearer {key}",
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
         )
     finally:
         os.killpg(server.pid, signal.SIGTERM)

@@ -21,10 +21,17 @@ PROBE = (
 
 
 def _settings_with(env: dict[str, str], module: str = "smartmkt.settings.local") -> dict:
-    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "EMAIL_HOST"}}
+    clean = {
+        k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "EMAIL_HOST"}
+    }
     clean.update({"DJANGO_SETTINGS_MODULE": module, "SMARTMKT_READ_DOTENV": "0"}, **env)
     out = subprocess.run(
-        [sys.executable, "-c", PROBE], cwd=ROOT, env=clean, capture_output=True, text=True, check=True
+        [sys.executable, "-c", PROBE],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 

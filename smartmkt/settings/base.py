@@ -91,7 +91,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": VAR_DIR / "smartmkt.sqlite3",
+            "NAME": str(VAR_DIR / "smartmkt.sqlite3"),
             "OPTIONS": {"timeout": 30},
         }
     }
