@@ -19,7 +19,9 @@ class Category(BaseModel):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
     path = models.CharField(
-        max_length=500, db_index=True, help_text="Slash-joined slugs from the root, e.g. women/dresses."
+        max_length=500,
+        db_index=True,
+        help_text="Slash-joined slugs from the root, e.g. women/dresses.",
     )
 
     class Meta:
@@ -71,13 +73,17 @@ class Product(BaseModel):
     tags = models.JSONField(default=list, blank=True, help_text="List of tag strings.")
     attributes = models.JSONField(default=dict, blank=True, help_text="Colour, material, size ...")
     image = models.ImageField(upload_to="products/", blank=True)
-    is_active = models.BooleanField(default=True, help_text="Inactive products are not recommended.")
+    is_active = models.BooleanField(
+        default=True, help_text="Inactive products are not recommended."
+    )
     launched_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["title"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(price__gte=0), name="product_price_non_negative"),
+            models.CheckConstraint(
+                condition=models.Q(price__gte=0), name="product_price_non_negative"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -21,8 +21,12 @@ class Customer(BaseModel):
     city = models.CharField(max_length=100, blank=True)
     region = models.CharField(max_length=100, blank=True)
     country = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2.")
-    language = models.CharField(max_length=8, blank=True, help_text="Preferred language, e.g. en, zh.")
-    signup_at = models.DateTimeField(null=True, blank=True, db_index=True, help_text="Sign-up date.")
+    language = models.CharField(
+        max_length=8, blank=True, help_text="Preferred language, e.g. en, zh."
+    )
+    signup_at = models.DateTimeField(
+        null=True, blank=True, db_index=True, help_text="Sign-up date."
+    )
     acquisition_channel = models.CharField(
         max_length=20, choices=AcquisitionChannel.choices, blank=True
     )
@@ -67,9 +71,7 @@ class Consent(models.Model):
     class Meta:
         ordering = ["-recorded_at", "-id"]
         indexes = [
-            models.Index(
-                fields=["customer", "purpose", "-recorded_at"], name="consent_latest"
-            )
+            models.Index(fields=["customer", "purpose", "-recorded_at"], name="consent_latest")
         ]
 
     def __str__(self) -> str:

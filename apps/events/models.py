@@ -17,18 +17,30 @@ class Order(BaseModel):
 
     external_id = models.CharField(max_length=128, unique=True, help_text="The shop's order id.")
     customer = models.ForeignKey(
-        "customers.Customer", null=True, blank=True, on_delete=models.SET_NULL, related_name="orders"
+        "customers.Customer",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="orders",
     )
-    status = models.CharField(max_length=16, choices=OrderStatus.choices, default=OrderStatus.COMPLETED)
-    channel = models.CharField(max_length=16, choices=SalesChannel.choices, default=SalesChannel.WEB)
+    status = models.CharField(
+        max_length=16, choices=OrderStatus.choices, default=OrderStatus.COMPLETED
+    )
+    channel = models.CharField(
+        max_length=16, choices=SalesChannel.choices, default=SalesChannel.WEB
+    )
     placed_at = models.DateTimeField(help_text="When the customer placed the order.")
     currency = models.CharField(max_length=3, default="USD")
     subtotal = models.DecimalField(max_digits=12, decimal_places=2, help_text="Before discount.")
     discount_total = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
     shipping_total = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
-    total = models.DecimalField(max_digits=12, decimal_places=2, help_text="What the customer paid.")
+    total = models.DecimalField(
+        max_digits=12, decimal_places=2, help_text="What the customer paid."
+    )
     coupon_code = models.CharField(max_length=64, blank=True, db_index=True)
-    campaign = models.CharField(max_length=128, blank=True, help_text="Attributed campaign, if any.")
+    campaign = models.CharField(
+        max_length=128, blank=True, help_text="Attributed campaign, if any."
+    )
 
     class Meta:
         ordering = ["-placed_at"]
@@ -38,7 +50,9 @@ class Order(BaseModel):
             models.Index(fields=["status", "placed_at"], name="order_status_time"),
         ]
         constraints = [
-            models.CheckConstraint(condition=models.Q(total__gte=0), name="order_total_non_negative"),
+            models.CheckConstraint(
+                condition=models.Q(total__gte=0), name="order_total_non_negative"
+            ),
             models.CheckConstraint(
                 condition=models.Q(discount_total__gte=0), name="order_discount_non_negative"
             ),
@@ -53,7 +67,11 @@ class OrderLine(models.Model):
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
     product = models.ForeignKey(
-        "catalog.Product", null=True, blank=True, on_delete=models.SET_NULL, related_name="order_lines"
+        "catalog.Product",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="order_lines",
     )
     sku = models.CharField(max_length=64, help_text="SKU at the time of sale.")
     quantity = models.PositiveIntegerField(default=1)
@@ -64,7 +82,9 @@ class OrderLine(models.Model):
     class Meta:
         indexes = [models.Index(fields=["product", "order"], name="orderline_product")]
         constraints = [
-            models.CheckConstraint(condition=models.Q(quantity__gte=1), name="orderline_quantity_positive"),
+            models.CheckConstraint(
+                condition=models.Q(quantity__gte=1), name="orderline_quantity_positive"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -75,9 +95,15 @@ class Event(models.Model):
     """A behaviour event. `event_id` is the client's id (the API's message_id), unique per source."""
 
     event_type = models.CharField(max_length=32, choices=EventType.choices, db_index=False)
-    name = models.CharField(max_length=128, blank=True, help_text="Original event name, e.g. 'Product Viewed'.")
+    name = models.CharField(
+        max_length=128, blank=True, help_text="Original event name, e.g. 'Product Viewed'."
+    )
     customer = models.ForeignKey(
-        "customers.Customer", null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+        "customers.Customer",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="events",
     )
     anonymous_id = models.CharField(max_length=128, blank=True, help_text="Browser/device id.")
     session_id = models.CharField(max_length=64, blank=True)
@@ -86,14 +112,22 @@ class Event(models.Model):
     )
     properties = models.JSONField(default=dict, blank=True)
     occurred_at = models.DateTimeField(help_text="When it happened on the client.")
-    received_at = models.DateTimeField(default=timezone.now, help_text="When the server received it.")
-    source = models.CharField(max_length=64, default="web", help_text="web, app, api, import, demo ...")
-    event_id = models.CharField(max_length=128, help_text="Client id of the event; unique per source.")
+    received_at = models.DateTimeField(
+        default=timezone.now, help_text="When the server received it."
+    )
+    source = models.CharField(
+        max_length=64, default="web", help_text="web, app, api, import, demo ..."
+    )
+    event_id = models.CharField(
+        max_length=128, help_text="Client id of the event; unique per source."
+    )
 
     class Meta:
         ordering = ["-occurred_at"]
         constraints = [
-            models.UniqueConstraint(fields=["source", "event_id"], name="event_source_event_id_unique"),
+            models.UniqueConstraint(
+                fields=["source", "event_id"], name="event_source_event_id_unique"
+            ),
         ]
         indexes = [
             models.Index(fields=["customer", "occurred_at"], name="event_customer_time"),
@@ -110,13 +144,21 @@ class Event(models.Model):
 class Review(BaseModel):
     """A product review with its star rating and text."""
 
-    external_id = models.CharField(max_length=128, blank=True, help_text="Id at the source, if any.")
+    external_id = models.CharField(
+        max_length=128, blank=True, help_text="Id at the source, if any."
+    )
     source = models.CharField(max_length=64, default="shop")
     product = models.ForeignKey("catalog.Product", on_delete=models.CASCADE, related_name="reviews")
     customer = models.ForeignKey(
-        "customers.Customer", null=True, blank=True, on_delete=models.SET_NULL, related_name="reviews"
+        "customers.Customer",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reviews",
     )
-    rating = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
+    rating = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
     title = models.CharField(max_length=255, blank=True)
     text = models.TextField(blank=True)
     language = models.CharField(max_length=8, blank=True, help_text="en, zh ...")
@@ -127,7 +169,8 @@ class Review(BaseModel):
         indexes = [models.Index(fields=["product", "reviewed_at"], name="review_product_time")]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(rating__gte=1) & models.Q(rating__lte=5), name="review_rating_1_to_5"
+                condition=models.Q(rating__gte=1) & models.Q(rating__lte=5),
+                name="review_rating_1_to_5",
             ),
             models.UniqueConstraint(
                 fields=["source", "external_id"],
@@ -147,10 +190,18 @@ class SocialPost(BaseModel):
     external_id = models.CharField(max_length=128, help_text="The platform's post id.")
     author_handle = models.CharField(max_length=128, blank=True)
     customer = models.ForeignKey(
-        "customers.Customer", null=True, blank=True, on_delete=models.SET_NULL, related_name="social_posts"
+        "customers.Customer",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="social_posts",
     )
     product = models.ForeignKey(
-        "catalog.Product", null=True, blank=True, on_delete=models.SET_NULL, related_name="social_posts"
+        "catalog.Product",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="social_posts",
     )
     text = models.TextField()
     language = models.CharField(max_length=8, blank=True)
@@ -161,7 +212,9 @@ class SocialPost(BaseModel):
     class Meta:
         ordering = ["-posted_at"]
         constraints = [
-            models.UniqueConstraint(fields=["platform", "external_id"], name="socialpost_platform_id_unique"),
+            models.UniqueConstraint(
+                fields=["platform", "external_id"], name="socialpost_platform_id_unique"
+            ),
         ]
         indexes = [models.Index(fields=["posted_at"], name="socialpost_time")]
 
