@@ -77,6 +77,10 @@ class DashboardOverview:
         )
 
 
+def _start_of_day(moment: datetime) -> datetime:
+    return timezone.localtime(moment).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
 def dashboard_overview(
     *, days: int = 30, chart_days: int = 90, now: datetime | None = None
 ) -> DashboardOverview:
@@ -103,8 +107,9 @@ def dashboard_overview(
         revenue=Metric(kpis.revenue, kpis.previous_revenue),
         average_order_value=Metric(kpis.average_order_value, previous_average),
         events=Metric(kpis.events, previous_events),
-        revenue_per_day=revenue_per_day(days=chart_days, now=now),
-        events_per_day=events_per_day(days=days, now=now),
+        # Charts show complete days: today's partial bar would read as a collapse.
+        revenue_per_day=revenue_per_day(days=chart_days, now=_start_of_day(now)),
+        events_per_day=events_per_day(days=days, now=_start_of_day(now)),
         top_products=top_products(days=days, limit=10, now=now),
     )
 

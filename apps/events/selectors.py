@@ -198,14 +198,17 @@ def dashboard_kpis(*, days: int = 30, now: datetime | None = None) -> DashboardK
     )
 
 
-def _fill_days(rows: dict, start: datetime, days: int) -> list[DailyValue]:
+def _fill_days(rows: dict, start: datetime, end: datetime) -> list[DailyValue]:
+    """One point per calendar day touched by [start, end): a window ending at midnight stops
+    at the last complete day instead of showing an empty today."""
     first = timezone.localtime(start).date()
+    last = timezone.localtime(end - timedelta(microseconds=1)).date()
     return [
         DailyValue(
             day=first + timedelta(days=offset),
             value=float(rows.get(first + timedelta(days=offset), 0)),
         )
-        for offset in range(days + 1)
+        for offset in range((last - first).days + 1)
     ]
 
 
@@ -220,7 +223,7 @@ def revenue_per_day(*, days: int = 90, now: datetime | None = None) -> list[Dail
         .values("day")
         .annotate(value=Sum("total"))
     )
-    return _fill_days({row["day"]: row["value"] for row in rows}, start, days)
+    return _fill_days({row["day"]: row["value"] for row in rows}, start, end)
 
 
 def events_per_day(*, days: int = 30, now: datetime | None = None) -> list[DailyValue]:
@@ -233,7 +236,7 @@ def events_per_day(*, days: int = 30, now: datetime | None = None) -> list[Daily
         .values("day")
         .annotate(value=Count("id"))
     )
-    return _fill_days({row["day"]: row["value"] for row in rows}, start, days)
+    return _fill_days({row["day"]: row["value"] for row in rows}, start, end)
 
 
 def top_products(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -47,7 +48,9 @@ def test_overview_reads_the_last_30_days_and_the_30_before():
     assert overview.revenue == Metric(shop.revenue, shop.previous_revenue)
     assert overview.average_order_value == Metric(shop.average_order_value, Decimal("80.00"))
     assert overview.events == Metric(shop.events, 0)
-    assert len(overview.revenue_per_day) == 91
+    # 90 complete days, ending yesterday: today's partial day is not charted
+    assert len(overview.revenue_per_day) == 90
+    assert overview.revenue_per_day[-1].day == timezone.localtime(now).date() - timedelta(days=1)
     assert sum(point.value for point in overview.revenue_per_day) == 440.0
     assert [(product.sku, product.units) for product in overview.top_products] == [
         ("DRS-001", 3),
@@ -70,7 +73,7 @@ def test_dashboard_page_renders_kpis_and_chart_data(analyst_client):
         content.split('id="revenue-chart-data" type="application/json">')[1].split("</script>")[0]
     )
     assert (len(revenue["labels"]), sum(revenue["values"]), revenue["has_data"]) == (
-        91,
+        90,
         440.0,
         True,
     )
