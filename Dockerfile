@@ -23,4 +23,4 @@ RUN useradd --create-home smartmkt && mkdir -p /var/lib/smartmkt && chown -R sma
 USER smartmkt
 
 EXPOSE 8000
-CMD ["sh", "-c", "python manage.py migrate --noinput && gunicorn smartmkt.wsgi --bind 0.0.0.0:${PORT:-8000} --worker-class gthread --workers ${WEB_CONCURRENCY:-4} --threads ${WEB_THREADS:-8} --keep-alive 30"]
+CMD ["sh", "-c", "python manage.py migrate --noinput && gunicorn smartmkt.wsgi --bind 0.0.0.0:${PORT:-8000} --worker-class gthread --workers ${WEB_CONCURRENCY:-$(nproc)} --threads ${WEB_THREADS:-8} --keep-alive 30"]

@@ -49,7 +49,7 @@ serve: install
 	DJANGO_SETTINGS_MODULE=smartmkt.settings.production $(PY) manage.py migrate --noinput
 	DJANGO_SETTINGS_MODULE=smartmkt.settings.production $(PY) manage.py collectstatic --noinput -v0
 	DJANGO_SETTINGS_MODULE=smartmkt.settings.production $(VENV)/bin/gunicorn smartmkt.wsgi \
-		--bind 0.0.0.0:$(PORT) --worker-class gthread --workers $${WEB_CONCURRENCY:-4} \
+		--bind 0.0.0.0:$(PORT) --worker-class gthread --workers $${WEB_CONCURRENCY:-$$(nproc)} \
 		--threads $${WEB_THREADS:-8} --keep-alive 30 --backlog 2048 --access-logfile - \
 		--max-requests 20000 --max-requests-jitter 2000
 

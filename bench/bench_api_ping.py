@@ -65,7 +65,7 @@ def main() -> int:
         text=True,
     )
     key = created.stdout.strip().splitlines()[-1]
-    workers = env.get("WEB_CONCURRENCY", "4")
+    workers = env.get("WEB_CONCURRENCY", str(os.cpu_count() or 2))
     threads = env.get("WEB_THREADS", "8")
     server = subprocess.Popen(
         [
