@@ -19,7 +19,7 @@ customers, orders) go through `bulk_create`; their primary keys come back from t
 and no sequence needs fixing. The big tables nobody points at (events: ~80% of all rows, order
 lines, consents, aliases, reviews, social posts) go through `_RowWriter`: PostgreSQL `COPY`, or
 `executemany` elsewhere, with values converted once per column type instead of Django's
-per-field preparation, which is 4-5x faster (see docs/benchmarks_demo.md). Columns the loader does
+per-field preparation, which is 4-5x faster (see docs/benchmarks.md). Columns the loader does
 not fill get their model default, auto timestamps get the load time, exactly as `bulk_create`
 would do.
 """
