@@ -42,7 +42,7 @@ def test_embedded_defaults_use_sqlite_eager_tasks_and_file_email(tmp_path):
     # then SQLite, in-process tasks, local memory cache, email to files
     assert loaded["engine"] == "django.db.backends.sqlite3"
     assert loaded["eager"] is True
-    assert loaded["broker"] == "memory://"
+    assert loaded["broker"] == "memory://localhost/"
     assert loaded["cache"] == "django.core.cache.backends.locmem.LocMemCache"
     assert loaded["email"] == "django.core.mail.backends.filebased.EmailBackend"
 

@@ -167,7 +167,7 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Celery: eager (in-process) unless a broker is configured.
-CELERY_BROKER_URL = env.REDIS_URL or "memory://"
+CELERY_BROKER_URL = env.REDIS_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = env.REDIS_URL or "cache+memory://"
 CELERY_TASK_ALWAYS_EAGER = env.env_bool("CELERY_TASK_ALWAYS_EAGER", not env.REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
