@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, NoReturn
+from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
@@ -30,14 +30,6 @@ PRODUCT_FIELDS = (
     "is_active",
     "launched_at",
 )
-
-
-def _raise_invalid(error: DjangoValidationError) -> NoReturn:
-    """Turn a model's full_clean() error into a ValidationFailed naming the first field."""
-    field, messages = next(iter(error.message_dict.items()))
-    name = "" if field == "__all__" else field
-    text = f"{name}: {messages[0]}" if name else messages[0]
-    raise ValidationFailed(text, field=name or None) from error
 
 
 @transaction.atomic
@@ -65,7 +57,7 @@ def category_create(*, name: str, slug: str = "", parent_slug: str = "") -> Cate
     try:
         category.full_clean(validate_unique=False)
     except DjangoValidationError as error:
-        _raise_invalid(error)
+        raise ValidationFailed.from_django(error) from error
     category.save()
     return category
 
@@ -163,7 +155,7 @@ def _save_validated(product: Product) -> Product:
     try:
         product.full_clean(validate_unique=False, exclude=["image"])
     except DjangoValidationError as error:
-        _raise_invalid(error)
+        raise ValidationFailed.from_django(error) from error
     if not isinstance(product.tags, list):
         raise ValidationFailed("tags: must be a list of strings", field="tags")
     if not isinstance(product.attributes, dict):

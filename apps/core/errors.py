@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+
 
 class DomainError(Exception):
     """A business rule said no. Carries a stable machine-readable code and an HTTP status."""
@@ -20,6 +22,14 @@ class DomainError(Exception):
 class ValidationFailed(DomainError):
     code = "invalid"
     status_code = 400
+
+    @classmethod
+    def from_django(cls, error: DjangoValidationError) -> ValidationFailed:
+        """A model's full_clean() error as a ValidationFailed naming the first field."""
+        field, messages = next(iter(error.message_dict.items()))
+        name = "" if field == "__all__" else field
+        text = f"{name}: {messages[0]}" if name else messages[0]
+        return cls(text, field=name or None)
 
 
 class NotFound(DomainError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
-from typing import Any, NoReturn
+from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
@@ -33,14 +33,6 @@ PROFILE_FIELDS = (
 ALIAS_KINDS = ("anonymous", "external")
 # Clocks of shops and browsers drift; a decision a little in the future is still accepted.
 CLOCK_SKEW = timedelta(minutes=5)
-
-
-def _raise_invalid(error: DjangoValidationError) -> NoReturn:
-    """Turn a model's full_clean() error into a ValidationFailed naming the first field."""
-    field, messages = next(iter(error.message_dict.items()))
-    name = "" if field == "__all__" else field
-    text = f"{name}: {messages[0]}" if name else messages[0]
-    raise ValidationFailed(text, field=name or None) from error
 
 
 def _normalise_profile(changes: Mapping[str, Any]) -> dict[str, Any]:
@@ -75,7 +67,7 @@ def _save_validated(customer: Customer) -> Customer:
     try:
         customer.full_clean(validate_unique=False, validate_constraints=False)
     except DjangoValidationError as error:
-        _raise_invalid(error)
+        raise ValidationFailed.from_django(error) from error
     try:
         with transaction.atomic():
             customer.save()

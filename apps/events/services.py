@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any, NoReturn
+from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
@@ -24,14 +24,6 @@ ZERO = Decimal("0")
 TOTAL_TOLERANCE = Decimal("0.01")
 # Clocks of shops and browsers drift; a timestamp a little in the future is still accepted.
 CLOCK_SKEW = timedelta(minutes=5)
-
-
-def _raise_invalid(error: DjangoValidationError) -> NoReturn:
-    """Turn a model's full_clean() error into a ValidationFailed naming the first field."""
-    field, messages = next(iter(error.message_dict.items()))
-    name = "" if field == "__all__" else field
-    text = f"{name}: {messages[0]}" if name else messages[0]
-    raise ValidationFailed(text, field=name or None) from error
 
 
 def _money(field: str, value: Any) -> Decimal:
@@ -188,7 +180,7 @@ def order_create(
     try:
         order.full_clean(validate_unique=False, validate_constraints=False, exclude=["customer"])
     except DjangoValidationError as error:
-        _raise_invalid(error)
+        raise ValidationFailed.from_django(error) from error
     try:
         with transaction.atomic():
             order.save()
@@ -247,7 +239,7 @@ def review_create(
             validate_unique=False, validate_constraints=False, exclude=["product", "customer"]
         )
     except DjangoValidationError as error:
-        _raise_invalid(error)
+        raise ValidationFailed.from_django(error) from error
     try:
         with transaction.atomic():
             review.save()
@@ -321,7 +313,7 @@ def social_post_upsert(
             validate_unique=False, validate_constraints=False, exclude=["product", "customer"]
         )
     except DjangoValidationError as error:
-        _raise_invalid(error)
+        raise ValidationFailed.from_django(error) from error
     try:
         with transaction.atomic():
             post.save()

@@ -1,76 +1,22 @@
-"""Factories for ML tests: runs and versions, plus minimal shop data to train on.
+"""Factories for ML tests: runs and versions, plus a small shop to train on.
 
-The shop factories (customers, products, orders, events) are minimal stand-ins until those
-apps ship their own factories; switch to those then.
+The shop rows come from the owning apps' factories (customers, catalog, events).
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
-from decimal import Decimal
 
 import factory
 from django.utils import timezone
 
 from apps.catalog.models import Product
-from apps.customers.models import Customer
-from apps.events.choices import EventType, OrderStatus
-from apps.events.models import Event, Order, OrderLine
+from apps.catalog.tests.factories import ProductFactory
+from apps.customers.tests.factories import CustomerFactory
+from apps.events.choices import EventType
+from apps.events.tests.factories import EventFactory, OrderFactory, OrderLineFactory
 from apps.ml.choices import RunStatus, TriggerSource
 from apps.ml.models import ModelVersion, TrainingRun
-
-
-class CustomerFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Customer
-
-    external_id = factory.Sequence(lambda n: f"ml-customer-{n}")
-    email = factory.LazyAttribute(lambda customer: f"{customer.external_id}@example.com")
-
-
-class ProductFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Product
-
-    sku = factory.Sequence(lambda n: f"ML-SKU-{n:05d}")
-    title = factory.Sequence(lambda n: f"Product {n}")
-    price = Decimal("19.90")
-
-
-class OrderFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Order
-
-    external_id = factory.Sequence(lambda n: f"ml-order-{n}")
-    customer = factory.SubFactory(CustomerFactory)
-    status = OrderStatus.COMPLETED
-    placed_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=1))
-    subtotal = Decimal("19.90")
-    total = Decimal("19.90")
-
-
-class OrderLineFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = OrderLine
-
-    order = factory.SubFactory(OrderFactory)
-    product = factory.SubFactory(ProductFactory)
-    sku = factory.LazyAttribute(lambda line: line.product.sku if line.product else "UNKNOWN")
-    quantity = 1
-    unit_price = Decimal("19.90")
-    line_total = Decimal("19.90")
-
-
-class EventFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Event
-
-    event_type = EventType.PRODUCT_VIEW
-    customer = factory.SubFactory(CustomerFactory)
-    product = factory.SubFactory(ProductFactory)
-    occurred_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=1))
-    source = "test"
-    event_id = factory.Sequence(lambda n: f"ml-event-{n}")
 
 
 class TrainingRunFactory(factory.django.DjangoModelFactory):
