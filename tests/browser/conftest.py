@@ -62,6 +62,12 @@ class BrowserPage:
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(
+            f"Browser tests need Debian's Chromium at {CHROMIUM}: apt-get install chromium "
+            "(.ci/run installs it)",
+            pytrace=False,
+        )
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
