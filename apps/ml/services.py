@@ -29,6 +29,8 @@ from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
+from kombu.exceptions import OperationalError as KombuOperationalError
+from redis.exceptions import RedisError
 
 from apps.accounts.contracts import AuditAction
 from apps.accounts.services import audit_log_record
@@ -72,10 +74,25 @@ def _user_or_none(user: Any) -> Any:
 
 
 def _enqueue(*, run_id: int, queue: str, task_id: str) -> None:
+    """Send the run's task; if the broker cannot take it, the run fails saying so.
+
+    Without this a committed run would wait as "queued" forever for a message that was never
+    sent (and could not be re-run, since queued runs are refused).
+    """
     # Imported here: tasks import this module.
     from apps.ml.tasks import train_model_task
 
-    train_model_task.apply_async(args=[run_id], queue=queue, task_id=task_id)
+    try:
+        train_model_task.apply_async(args=[run_id], queue=queue, task_id=task_id)
+    except (KombuOperationalError, RedisError) as error:
+        logger.error("Training run %s could not be enqueued on %s: %s", run_id, queue, error)
+        TrainingRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
+            status=RunStatus.FAILED,
+            finished_at=timezone.now(),
+            error=f"Could not enqueue the task on queue {queue}: the broker is unreachable "
+            f"({error}). Nothing ran; re-run it once Redis is back.",
+            progress_message="Not enqueued",
+        )
 
 
 def _training_run_create(
@@ -313,6 +330,11 @@ def _training_run_claim(*, run_id: int, worker: str) -> tuple[TrainingRun, KindS
         return None
     if run.status in FINISHED_STATUSES:
         logger.info("Training run %s already %s; nothing to do", run_id, run.status)
+        return None
+    if run.status == RunStatus.LOST and run.reruns.exists():
+        # A late redelivery of a lost run that was already re-run: training it too would
+        # publish twice and could replace the re-run's (or a hand-picked) champion.
+        logger.info("Training run %s was lost and re-run; not taking it back", run_id)
         return None
     now = timezone.now()
     if run.status == RunStatus.RUNNING and not _is_stale(run.heartbeat_at, now):

@@ -14,6 +14,8 @@ def index(request: HttpRequest) -> HttpResponse:
     context = {
         "role": user_role(user=request.user),
         "scopes": sorted(user_scopes(user=request.user)),
-        "api_keys": api_key_list(),
+        # Key names and scopes are for admins only; others see that keys exist, not which.
+        "can_see_api_keys": request.user.has_perm("accounts.view_apikey"),
+        "api_keys": api_key_list() if request.user.has_perm("accounts.view_apikey") else [],
     }
     return render(request, "accounts/settings.html", context)

@@ -122,13 +122,14 @@ def test_data_page_on_an_empty_database_says_how_to_load_the_demo_shop(analyst_c
 
 
 @pytest.mark.django_db
-def test_settings_lists_api_keys_read_only_with_their_state(analyst_client):
+def test_settings_lists_api_keys_read_only_with_their_state(client):
     admin = User.objects.create_superuser("root", "root@shop.example", "pw")
     api_key_create(name="Shop backend", scopes=["events:write"], created_by=admin)
     revoked = api_key_create(name="Old partner", scopes=["customers:read"], created_by=admin)
     api_key_revoke(api_key_id=revoked.api_key.id, actor=admin)
+    client.force_login(admin)
 
-    response = analyst_client.get(reverse("accounts:index"))
+    response = client.get(reverse("accounts:index"))
 
     assert response.status_code == 200
     assert [key.name for key in response.context["api_keys"]] == ["Old partner", "Shop backend"]
@@ -142,3 +143,29 @@ def test_the_500_page_renders_without_any_request_context():
 
     assert "Something went wrong" in html
     assert "/static/css/smartmkt.css" in html
+
+
+@pytest.mark.django_db
+def test_settings_hides_api_keys_from_non_admins(analyst_client):
+    api_key_create(name="Shop backend", scopes=["events:write"])
+
+    response = analyst_client.get(reverse("accounts:index"))
+
+    assert response.status_code == 200
+    assert list(response.context["api_keys"]) == []
+    assert b"Shop backend" not in response.content
+    assert b"Admins only" in response.content
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["/", "/customers/", "/data/", "/models/", "/segments/"])
+def test_a_signed_in_user_without_a_role_sees_no_data(client, url):
+    # given an account nobody has given a role yet
+    client.force_login(User.objects.create_user("norole", "norole@shop.example", "pw"))
+
+    # when they open a page with shop data
+    response = client.get(url)
+
+    # then it is refused and says what to do
+    assert response.status_code == 403
+    assert b"ask an admin" in response.content

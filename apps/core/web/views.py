@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from apps.core.selectors import dashboard_overview
+from apps.core.web.decorators import scope_required
 from apps.events.contracts import DailyValue
 
 
@@ -21,7 +21,7 @@ def chart_series(points: list[DailyValue]) -> dict[str, Any]:
     }
 
 
-@login_required
+@scope_required()
 def dashboard(request: HttpRequest) -> HttpResponse:
     overview = dashboard_overview(days=30, chart_days=90)
     context = {

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -13,6 +12,7 @@ from django.utils.cache import patch_vary_headers
 
 from apps.core.errors import NotFound
 from apps.core.selectors import customer_countries
+from apps.core.web.decorators import scope_required
 from apps.customers.selectors import (
     consent_state,
     customer_alias_list,
@@ -46,7 +46,7 @@ def attribute_rows(attributes: Any) -> list[tuple[str, str]]:
     ]
 
 
-@login_required
+@scope_required("customers:read")
 def customer_index(request: HttpRequest) -> HttpResponse:
     form = CustomerFilterForm(request.GET, countries=customer_countries())
     customers = customer_list(**form.selector_filters())
@@ -59,7 +59,7 @@ def customer_index(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@login_required
+@scope_required("customers:read")
 def customer_detail(request: HttpRequest, external_id: str) -> HttpResponse:
     try:
         customer = customer_get(external_id=external_id)

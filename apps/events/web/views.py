@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from apps.core.selectors import data_inventory
+from apps.core.web.decorators import scope_required
 
 
-@login_required
+@scope_required("events:read")
 def index(request: HttpRequest) -> HttpResponse:
     return render(request, "events/data.html", {"inventory": data_inventory()})

@@ -1,10 +1,11 @@
 """Web pages of the media app: for now one page that says what is coming."""
 
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from apps.core.web.decorators import scope_required
 
-@login_required
+
+@scope_required()
 def index(request: HttpRequest) -> HttpResponse:
     return render(request, "media/index.html")

@@ -499,3 +499,44 @@ def test_work_folders_of_dead_attempts_are_cleaned_up(artifact_root):
     training_run_execute(run_id=run.pk, worker="w")
 
     assert sorted(p.name for p in work.iterdir()) == [recent.name]
+
+
+def test_a_lost_run_that_was_rerun_is_not_taken_back_by_a_late_redelivery(artifact_root):
+    # given a lost run that has already been re-run to success
+    lost = TrainingRunFactory(status=RunStatus.LOST, params={"seconds": 0.0, "fail": False})
+    TrainingRunFactory(status=RunStatus.SUCCEEDED, rerun_of=lost)
+
+    # when its original task message is redelivered
+    services.training_run_execute(run_id=lost.pk)
+
+    # then nothing trains or publishes
+    lost.refresh_from_db()
+    assert lost.status == RunStatus.LOST
+    assert lost.attempts == 0
+    assert ModelVersion.objects.count() == 0
+
+
+def test_a_run_the_broker_cannot_take_fails_saying_so(
+    django_capture_on_commit_callbacks, monkeypatch
+):
+    # given a broker that refuses connections (the outside world failing)
+    from kombu.exceptions import OperationalError
+
+    from apps.ml.tasks import train_model_task
+
+    def refuse(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(train_model_task, "apply_async", refuse)
+
+    # when a run is started
+    with django_capture_on_commit_callbacks(execute=True):
+        run = training_run_start(kind=SELFTEST, params={"seconds": 0.0}, trigger=TriggerSource.API)
+
+    # then it is not left queued forever: it failed, says why, and can be re-run
+    run.refresh_from_db()
+    assert run.status == RunStatus.FAILED
+    assert run.error.startswith(
+        "Could not enqueue the task on queue ml_cpu: the broker is unreachable"
+    )
+    assert ModelVersion.objects.count() == 0

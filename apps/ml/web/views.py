@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from apps.core.errors import DomainError, NotFound
+from apps.core.web.decorators import scope_required
 from apps.ml import selectors, services
 from apps.ml.choices import TriggerSource
 from apps.ml.web.forms import TrainingRunStartForm
@@ -39,18 +39,18 @@ def _index(request: HttpRequest, form: TrainingRunStartForm, status: int = 200) 
     return render(request, "ml/index.html", context, status=status)
 
 
-@login_required
+@scope_required("ml:read")
 def model_index(request: HttpRequest) -> HttpResponse:
     return _index(request, TrainingRunStartForm())
 
 
-@login_required
+@scope_required("ml:read")
 def run_table(request: HttpRequest) -> HttpResponse:
     """The runs table alone; it polls itself every 2 s while a run is queued or running."""
     return render(request, "ml/_runs.html", _runs_context(request))
 
 
-@login_required
+@scope_required("ml:read")
 @require_POST
 def run_start(request: HttpRequest) -> HttpResponse:
     if not request.user.has_perm(START_PERMISSION):
@@ -72,7 +72,7 @@ def run_start(request: HttpRequest) -> HttpResponse:
     return _index(request, form, status=400)
 
 
-@login_required
+@scope_required("ml:read")
 def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
     try:
         run = selectors.training_run_get(run_id=run_id)
@@ -89,7 +89,7 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
     return render(request, template, context)
 
 
-@login_required
+@scope_required("ml:read")
 @require_POST
 def run_rerun(request: HttpRequest, run_id: int) -> HttpResponse:
     if not request.user.has_perm(START_PERMISSION):
@@ -105,7 +105,7 @@ def run_rerun(request: HttpRequest, run_id: int) -> HttpResponse:
     return redirect("ml:run_detail", run_id=run.pk)
 
 
-@login_required
+@scope_required("ml:read")
 @require_POST
 def model_version_activate(request: HttpRequest, model_version_id: int) -> HttpResponse:
     if not request.user.has_perm(ACTIVATE_PERMISSION):
