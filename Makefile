@@ -4,6 +4,8 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
+# make serve listens on this address; HOST=0.0.0.0 to accept other machines (e.g. behind a proxy).
+HOST ?= 127.0.0.1
 DEMO_CUSTOMERS ?= 5000
 DEMO_SEED ?= 7
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/smartmkt_test
@@ -16,7 +18,7 @@ STAMP := $(VENV)/.installed-$(shell cat $(REQUIREMENTS) 2>/dev/null | sha1sum | 
 help:
 	@echo "make demo    set up everything (venv, packages, database, demo shop, models) and serve"
 	@echo "make test    run the test suite against PostgreSQL and Redis"
-	@echo "make serve   gunicorn on \$$PORT (default 8000), DEBUG off"
+	@echo "make serve   gunicorn on \$$HOST:\$$PORT (default 127.0.0.1:8000), DEBUG off"
 	@echo "make worker  Celery worker on every queue (QUEUES=... to narrow)"
 	@echo "make lint    ruff, mypy, import contracts, Django checks"
 	@echo "make bench   benchmark scripts; results go to docs/benchmarks.md"
@@ -49,7 +51,7 @@ serve: install
 	DJANGO_SETTINGS_MODULE=smartmkt.settings.production $(PY) manage.py migrate --noinput
 	DJANGO_SETTINGS_MODULE=smartmkt.settings.production $(PY) manage.py collectstatic --noinput -v0
 	DJANGO_SETTINGS_MODULE=smartmkt.settings.production $(VENV)/bin/gunicorn smartmkt.wsgi \
-		--bind 0.0.0.0:$(PORT) --worker-class gthread --workers $${WEB_CONCURRENCY:-$$(nproc)} \
+		--bind $(HOST):$(PORT) --worker-class gthread --workers $${WEB_CONCURRENCY:-$$(nproc)} \
 		--threads $${WEB_THREADS:-8} --keep-alive 30 --backlog 2048 --access-logfile - \
 		--max-requests 20000 --max-requests-jitter 2000
 

@@ -42,11 +42,17 @@ def audit_log_record(
     actor_label: str = "",
     data: dict | None = None,
 ) -> AuditLog:
-    """Append one audit row. Called by the service that performs the action, once."""
+    """Append one audit row. Called by the service that performs the action, once.
+
+    An actor that is not a stored user (a partner key's request user) is recorded by name.
+    """
+    is_user = bool(getattr(actor, "pk", None))
+    if not actor_label and actor is not None and not is_user:
+        actor_label = str(actor)
     return AuditLog.objects.create(
         action=action,
         target=target[:200],
-        actor=actor if getattr(actor, "pk", None) else None,
+        actor=actor if is_user else None,
         actor_label=actor_label[:200],
         data=data or {},
     )
@@ -72,6 +78,7 @@ def api_key_create(
     scopes: list[str],
     created_by: Any = None,
     rate_limit_per_minute: int | None = None,
+    actor_label: str = "",
 ) -> CreatedApiKey:
     """Create a partner key and return its secret, which is never stored nor shown again."""
     name = name.strip()
@@ -96,6 +103,7 @@ def api_key_create(
         action=AuditAction.API_KEY_CREATED,
         target=str(api_key),
         actor=created_by,
+        actor_label=actor_label,
         data={"scopes": cleaned},
     )
     return CreatedApiKey(api_key=api_key, raw_key=raw_key)

@@ -18,17 +18,28 @@ class TrainingRun(BaseModel):
     dataset_hash = models.CharField(
         max_length=64, blank=True, help_text="Hash of the training data."
     )
-    status = models.CharField(max_length=20, choices=RunStatus.choices, default=RunStatus.QUEUED)
-    progress = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(100)])
-    progress_message = models.CharField(max_length=255, blank=True)
-    metrics = models.JSONField(default=dict, blank=True)
+    status = models.CharField(
+        max_length=20,
+        choices=RunStatus.choices,
+        default=RunStatus.QUEUED,
+        help_text="queued, running, succeeded, failed, not_enough_data or lost.",
+    )
+    progress = models.PositiveSmallIntegerField(
+        default=0, validators=[MaxValueValidator(100)], help_text="Percent done, 0-100."
+    )
+    progress_message = models.CharField(
+        max_length=255, blank=True, help_text="What the run is doing now."
+    )
+    metrics = models.JSONField(default=dict, blank=True, help_text="Evaluation metrics.")
     timings = models.JSONField(default=dict, blank=True, help_text="Seconds per phase.")
     error = models.TextField(blank=True, help_text="Why it failed; user-readable first line.")
     queue = models.CharField(max_length=20, blank=True, help_text="Celery queue it was sent to.")
-    task_id = models.CharField(max_length=64, blank=True)
+    task_id = models.CharField(max_length=64, blank=True, help_text="Celery task id.")
     device = models.CharField(max_length=16, blank=True, help_text="cpu or cuda.")
     worker = models.CharField(max_length=128, blank=True, help_text="Host that ran it.")
-    attempts = models.PositiveSmallIntegerField(default=0)
+    attempts = models.PositiveSmallIntegerField(
+        default=0, help_text="Times a worker started it (more than 1: a worker was lost)."
+    )
     trigger = models.CharField(
         max_length=16, choices=TriggerSource.choices, default=TriggerSource.CLI
     )
@@ -38,9 +49,11 @@ class TrainingRun(BaseModel):
     rerun_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reruns"
     )
-    started_at = models.DateTimeField(null=True, blank=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True, help_text="When a worker took it.")
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last sign of life from its worker."
+    )
+    finished_at = models.DateTimeField(null=True, blank=True, help_text="When it ended.")
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -58,7 +71,7 @@ class TrainingRun(BaseModel):
 class ModelVersion(BaseModel):
     """An immutable trained artifact: written fully, hashed, then registered here."""
 
-    kind = models.CharField(max_length=64, db_index=True)
+    kind = models.CharField(max_length=64, db_index=True, help_text="Engine kind it serves.")
     version = models.PositiveIntegerField(help_text="1, 2, 3 ... per kind.")
     artifact_path = models.CharField(max_length=500, help_text="Relative to ML_ARTIFACT_ROOT.")
     content_hash = models.CharField(max_length=64, help_text="SHA-256 of the artifact file.")
@@ -85,7 +98,7 @@ class ModelVersion(BaseModel):
 class ModelAlias(BaseModel):
     """Points a name (champion, challenger) of a kind at one version; serving reads champion."""
 
-    kind = models.CharField(max_length=64)
+    kind = models.CharField(max_length=64, help_text="Engine kind.")
     alias = models.CharField(max_length=20, choices=Alias.choices, default=Alias.CHAMPION)
     model_version = models.ForeignKey(
         ModelVersion, on_delete=models.PROTECT, related_name="aliases"

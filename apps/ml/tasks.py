@@ -43,7 +43,7 @@ def train_model_task(self, run_id: int) -> str:  # type: ignore[no-untyped-def]
     return run.status if run else "missing"
 
 
-@shared_task(name="ml.mark_stale_runs_task")
+@shared_task(name="ml.mark_stale_runs_task", soft_time_limit=60, time_limit=90)
 def mark_stale_runs_task() -> int:
     """Mark running runs whose worker stopped sending heartbeats as lost (every 5 minutes)."""
     return training_run_mark_stale()

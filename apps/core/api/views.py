@@ -20,7 +20,10 @@ class ScopedMixin:
     @classmethod
     def scope_for(cls, method: str) -> str | None:
         scopes = cls.required_scopes
-        return scopes.get(method.upper()) or scopes.get("*")
+        method = method.upper()
+        if method in ("HEAD", "OPTIONS"):  # read-only probes need what GET needs
+            method = "GET"
+        return scopes.get(method) or scopes.get("*")
 
 
 class ScopedAPIView(ScopedMixin, views.APIView):

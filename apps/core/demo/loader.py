@@ -242,10 +242,13 @@ def demo_rows_delete(
     record("customers", _delete(demo_customers))
     record("products", _delete(Product.objects.filter(sku__startswith=DEMO_SKU_PREFIX)))
     try:
+        # Only demo categories that hold no (non-demo) products are removed.
         categories = Category.objects.filter(
-            slug__in=category_slugs, parent__isnull=False
+            slug__in=category_slugs, parent__isnull=False, products__isnull=True
         ).delete()[0]
-        categories += Category.objects.filter(slug__in=category_slugs).delete()[0]
+        categories += Category.objects.filter(
+            slug__in=category_slugs, products__isnull=True
+        ).delete()[0]
     except ProtectedError as error:
         raise Conflict(
             "cannot flush the demo categories: other categories are filed under them "
@@ -256,7 +259,13 @@ def demo_rows_delete(
     slugs = [slug for _, slug in brands]
     deleted["categories"] = categories
     step("categories")
-    record("brands", Brand.objects.filter(Q(name__in=names) | Q(slug__in=slugs)).delete()[0])
+    # A brand of the same name that still has (non-demo) products is the shop's own: keep it.
+    record(
+        "brands",
+        Brand.objects.filter(Q(name__in=names) | Q(slug__in=slugs), products__isnull=True).delete()[
+            0
+        ],
+    )
     return deleted
 
 

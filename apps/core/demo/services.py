@@ -18,6 +18,8 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from apps.accounts.contracts import AuditAction
+from apps.accounts.services import audit_log_record
 from apps.core.demo import loader
 from apps.core.demo.catalog import slugify
 from apps.core.demo.config import CONFIG_FILES, DemoConfigError, DemoShopConfig
@@ -231,6 +233,12 @@ def demo_shop_generate(
             truth_bar = bar("ground truth", customers, "customer")
             _truth_write(partial, truth, truth_bar)
             truth_bar.close()
+            audit_log_record(
+                action=AuditAction.DEMO_DATA_GENERATED,
+                target=f"{customers:,} customers, seed {seed}",
+                actor_label="manage.py demo_data",
+                data={"counts": dict(simulator.counts), "flushed": flushed, "end": str(end)},
+            )
         os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)

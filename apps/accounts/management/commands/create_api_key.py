@@ -36,6 +36,7 @@ class Command(BaseCommand):
                 name=options["name"],
                 scopes=options["scopes"].split(","),
                 rate_limit_per_minute=options["rate_limit"],
+                actor_label="manage.py create_api_key",
             )
         except DomainError as error:
             raise CommandError(error.message) from error
