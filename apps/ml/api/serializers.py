@@ -22,6 +22,13 @@ class TrainingRunSerializer(serializers.ModelSerializer):
     model_version = serializers.SerializerMethodField(
         help_text="The version this run published; null until it succeeds."
     )
+    error = serializers.SerializerMethodField(
+        help_text="Why it failed, in one readable paragraph; the traceback stays in the admin."
+    )
+
+    def get_error(self, run: TrainingRun) -> str:
+        # Partners and analysts get the headline, not server internals (paths, code lines).
+        return run.error.split("\n\n", 1)[0]
 
     class Meta:
         model = TrainingRun
@@ -59,7 +66,6 @@ class TrainingRunSerializer(serializers.ModelSerializer):
             "progress": {"help_text": "0-100; 100 once the model is published."},
             "progress_message": {"help_text": "What the trainer is doing now."},
             "metrics": {"help_text": "Evaluation metrics reported by the trainer."},
-            "error": {"help_text": "Why it failed: a readable first line, then details."},
             "dataset_hash": {"help_text": "SHA-256 of the training data."},
             "timings": {"help_text": "Seconds queued, training and in total."},
             "queue": {"help_text": "Celery queue it was sent to (ml_cpu or ml_gpu)."},

@@ -99,7 +99,10 @@ def test_runs_need_a_key():
 
 
 def test_list_runs_newest_first_with_filters():
-    older = TrainingRunFactory(status=RunStatus.FAILED, error="RuntimeError: boom")
+    older = TrainingRunFactory(
+        status=RunStatus.FAILED,
+        error='RuntimeError: boom\n\nTraceback (most recent call last):\n  File "/srv/x.py"',
+    )
     newer = TrainingRunFactory(status=RunStatus.RUNNING, progress=42, progress_message="Epoch 3")
     client = _client("ml:read")
 
@@ -110,6 +113,7 @@ def test_list_runs_newest_first_with_filters():
     assert everything["results"][0]["progress"] == 42
     assert everything["results"][0]["progress_message"] == "Epoch 3"
     assert [run["id"] for run in failed["results"]] == [older.pk]
+    # the headline only: no traceback (server paths) for API keys
     assert failed["results"][0]["error"] == "RuntimeError: boom"
 
 
