@@ -219,31 +219,42 @@ def model_version_activate(*, model_version_id: int, actor: Any = None) -> Model
 
 @transaction.atomic
 def training_run_mark_stale(*, stale_after_seconds: int | None = None) -> int:
-    """Mark running runs whose heartbeat is older than the threshold as lost; return how many.
+    """Mark runs nobody is working on as lost; return how many.
 
-    Their worker died (killed, out of memory, host gone): nothing was published, and the
+    Running runs whose heartbeat is older than the threshold: their worker died (killed, out
+    of memory, host gone). Queued runs older than ML_RUN_QUEUED_TIMEOUT_SECONDS that no worker
+    ever started: their task message was lost. Nothing was published in either case, and the
     run can be re-run. Runs locked by a worker right now are skipped, not waited for.
     """
     seconds = _stale_seconds() if stale_after_seconds is None else stale_after_seconds
     now = timezone.now()
     threshold = now - timedelta(seconds=seconds)
-    stale = (
-        TrainingRun.objects.select_for_update(skip_locked=True)
-        .filter(status=RunStatus.RUNNING)
-        .filter(Q(heartbeat_at__lt=threshold) | Q(heartbeat_at__isnull=True))
+    queued_threshold = now - timedelta(seconds=int(settings.ML_RUN_QUEUED_TIMEOUT_SECONDS))
+    stale = TrainingRun.objects.select_for_update(skip_locked=True).filter(
+        Q(status=RunStatus.RUNNING, heartbeat_at__lt=threshold)
+        | Q(status=RunStatus.RUNNING, heartbeat_at__isnull=True)
+        | Q(status=RunStatus.QUEUED, started_at__isnull=True, created_at__lt=queued_threshold)
     )
     count = 0
     for run in stale:
-        last_seen = f"{run.heartbeat_at:%Y-%m-%d %H:%M:%S} UTC" if run.heartbeat_at else "never"
+        if run.status == RunStatus.QUEUED:
+            run.error = (
+                f"Never started: queued since {run.created_at:%Y-%m-%d %H:%M:%S} UTC on "
+                f"{run.queue or 'its queue'} and no worker took it (is a worker consuming that "
+                "queue?). Nothing was published; re-run it."
+            )
+            last_seen = "never started"
+        else:
+            last_seen = f"{run.heartbeat_at:%Y-%m-%d %H:%M:%S} UTC" if run.heartbeat_at else "never"
+            run.error = (
+                f"Worker lost: {run.worker or 'the worker'} stopped sending heartbeats "
+                f"(last seen {last_seen}). Nothing was published; re-run it."
+            )
         run.status = RunStatus.LOST
         run.finished_at = now
-        run.error = (
-            f"Worker lost: {run.worker or 'the worker'} stopped sending heartbeats "
-            f"(last seen {last_seen}). Nothing was published; re-run it."
-        )
         run.progress_message = "Worker lost"
         run.save(update_fields=["status", "finished_at", "error", "progress_message", "updated_at"])
-        logger.warning("Training run %s marked lost (last heartbeat %s)", run.pk, last_seen)
+        logger.warning("Training run %s marked lost (%s)", run.pk, last_seen)
         count += 1
     return count
 

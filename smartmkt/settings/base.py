@@ -140,6 +140,8 @@ ML_ARTIFACT_ROOT = Path(env.env_str("ML_ARTIFACT_ROOT", str(VAR_DIR / "artifacts
 ML_GPU_QUEUE_ENABLED = env.env_bool("ML_GPU_QUEUE_ENABLED", False)
 # A running job whose heartbeat is older than this is considered lost and may be re-run.
 ML_RUN_STALE_SECONDS = env.env_int("ML_RUN_STALE_SECONDS", 120)
+# A queued run no worker has started after this long lost its task message: marked lost.
+ML_RUN_QUEUED_TIMEOUT_SECONDS = env.env_int("ML_RUN_QUEUED_TIMEOUT_SECONDS", 6 * 3600)
 
 # Email: SMTP when EMAIL_HOST is set (plain, no TLS, no auth unless configured), else files.
 EMAIL_HOST = env.env_str("EMAIL_HOST")

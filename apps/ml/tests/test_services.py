@@ -540,3 +540,24 @@ def test_a_run_the_broker_cannot_take_fails_saying_so(
         "Could not enqueue the task on queue ml_cpu: the broker is unreachable"
     )
     assert ModelVersion.objects.count() == 0
+
+
+def test_a_queued_run_no_worker_ever_started_is_marked_lost_after_the_timeout(settings):
+    # given a run queued 7 hours ago that no worker took, and one queued a minute ago
+    settings.ML_RUN_QUEUED_TIMEOUT_SECONDS = 6 * 3600
+    forgotten = TrainingRunFactory(status=RunStatus.QUEUED)
+    TrainingRun.objects.filter(pk=forgotten.pk).update(
+        created_at=timezone.now() - timedelta(hours=7)
+    )
+    recent = TrainingRunFactory(status=RunStatus.QUEUED)
+
+    # when stale runs are swept
+    count = training_run_mark_stale()
+
+    # then only the forgotten one is lost, says why, and may be re-run
+    assert count == 1
+    forgotten.refresh_from_db()
+    assert forgotten.status == RunStatus.LOST
+    assert forgotten.error.startswith("Never started: queued since")
+    assert TrainingRun.objects.get(pk=recent.pk).status == RunStatus.QUEUED
+    assert training_run_rerun(run_id=forgotten.pk).rerun_of_id == forgotten.pk
