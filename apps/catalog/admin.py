@@ -18,6 +18,7 @@ from apps.catalog.services import (
     product_create,
     product_update,
 )
+from apps.core.admin import ServiceErrorsAdminMixin
 
 
 def copy_row(target: Model, source: Model) -> None:
@@ -39,7 +40,7 @@ class CategoryForm(forms.ModelForm):
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(ServiceErrorsAdminMixin):
     form = CategoryForm
     list_display = ["path", "name", "slug", "parent"]
     search_fields = ["name", "slug", "path"]
@@ -74,7 +75,7 @@ class BrandForm(forms.ModelForm):
 
 
 @admin.register(Brand)
-class BrandAdmin(admin.ModelAdmin):
+class BrandAdmin(ServiceErrorsAdminMixin):
     form = BrandForm
     list_display = ["name", "slug", "created_at"]
     search_fields = ["name", "slug"]
@@ -123,7 +124,7 @@ class ProductForm(forms.ModelForm):
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(ServiceErrorsAdminMixin):
     form = ProductForm
     list_display = ["sku", "title", "category", "brand", "price", "stock", "is_active"]
     list_filter = ["is_active", "currency"]

@@ -9,6 +9,7 @@ from django.contrib import admin
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 
+from apps.core.admin import ServiceErrorsAdminMixin
 from apps.customers.models import Consent, Customer, CustomerAlias
 from apps.customers.services import (
     ALIAS_KINDS,
@@ -136,7 +137,7 @@ class AliasAddInline(admin.TabularInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(ServiceErrorsAdminMixin):
     form = CustomerForm
     list_display = [
         "external_id",

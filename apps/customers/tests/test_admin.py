@@ -92,3 +92,40 @@ def test_recording_consent_and_an_alias_in_the_admin(admin_client):
         "phone call",
     )
     assert CustomerAlias.objects.get().alias == "device-7"
+
+
+def test_a_refused_save_shows_the_reason_and_writes_nothing(admin_client):
+    # given a customer, and another whose external_id the alias would shadow
+    customer = CustomerFactory(external_id="c-1")
+    CustomerFactory(external_id="c-2")
+    page = admin_client.get(f"/admin/customers/customer/{customer.pk}/change/")
+    prefixes = [inline.formset.prefix for inline in page.context["inline_admin_formsets"]]
+    consent_prefix, alias_prefix = prefixes[1], prefixes[3]
+    rows = {
+        consent_prefix: {
+            "purpose": "email_marketing",
+            "granted": "on",
+            "recorded_at_0": "2026-01-05",
+            "recorded_at_1": "10:00:00",
+            "source": "phone call",
+        },
+        alias_prefix: {"alias": "c-2", "kind": "external"},
+    }
+    form = page.context["adminform"].form
+    data = {name: form[name].value() or "" for name in ("email", "first_name", "last_name")}
+    data |= {"attributes": "{}", "signup_at_0": "2026-01-01", "signup_at_1": "00:00:00"}
+
+    # when the admin saves the consent and the clashing alias together
+    response = admin_client.post(
+        f"/admin/customers/customer/{customer.pk}/change/",
+        data | _inline_management(page, rows),
+        follow=True,
+    )
+
+    # then the page says why, and neither the consent nor the alias was written
+    assert response.status_code == 200
+    assert "Not saved: alias: &#x27;c-2&#x27; is another customer&#x27;s external_id" in (
+        response.content.decode()
+    )
+    assert Consent.objects.count() == 0
+    assert CustomerAlias.objects.count() == 0
