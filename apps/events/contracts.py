@@ -20,6 +20,7 @@ class DashboardKpis:
     previous_active_customers: int
     previous_orders: int
     previous_revenue: Decimal
+    previous_events: int
 
 
 @dataclass(frozen=True)

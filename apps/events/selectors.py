@@ -162,28 +162,30 @@ def customer_timeline(*, customer_id: int, limit: int = 100) -> list[Event]:
     return list(event_list(customer_id=customer_id)[:limit])
 
 
-def _period_numbers(start: datetime, end: datetime) -> tuple[int, int, Decimal]:
+def _period_numbers(start: datetime, end: datetime) -> tuple[int, int, Decimal, int]:
+    """Active customers, revenue orders, revenue and events of [start, end)."""
     orders = order_revenue_queryset().filter(placed_at__gte=start, placed_at__lt=end)
     totals = orders.aggregate(count=Count("id"), revenue=Sum("total"))
     buyers = set(orders.exclude(customer=None).values_list("customer_id", flat=True).distinct())
-    visitors = set(
-        Event.objects.filter(occurred_at__gte=start, occurred_at__lt=end)
-        .exclude(customer=None)
-        .values_list("customer_id", flat=True)
-        .distinct()
+    events = Event.objects.filter(occurred_at__gte=start, occurred_at__lt=end)
+    visitors = set(events.exclude(customer=None).values_list("customer_id", flat=True).distinct())
+    return (
+        len(buyers | visitors),
+        totals["count"] or 0,
+        totals["revenue"] or ZERO,
+        events.count(),
     )
-    return len(buyers | visitors), totals["count"] or 0, totals["revenue"] or ZERO
 
 
 def dashboard_kpis(*, days: int = 30, now: datetime | None = None) -> DashboardKpis:
-    """Active customers (an order or event in the window), orders, revenue, AOV, events."""
+    """Active customers (an order or event in the window), orders, revenue, AOV, events,
+    each also for the `days` before."""
     end = now or timezone.now()
     start = end - timedelta(days=days)
-    active, orders, revenue = _period_numbers(start, end)
-    previous_active, previous_orders, previous_revenue = _period_numbers(
+    active, orders, revenue, events = _period_numbers(start, end)
+    previous_active, previous_orders, previous_revenue, previous_events = _period_numbers(
         start - timedelta(days=days), start
     )
-    events = Event.objects.filter(occurred_at__gte=start, occurred_at__lt=end).count()
     average = (revenue / orders).quantize(Decimal("0.01")) if orders else ZERO
     return DashboardKpis(
         days=days,
@@ -195,6 +197,7 @@ def dashboard_kpis(*, days: int = 30, now: datetime | None = None) -> DashboardK
         previous_active_customers=previous_active,
         previous_orders=previous_orders,
         previous_revenue=previous_revenue,
+        previous_events=previous_events,
     )
 
 
