@@ -61,9 +61,11 @@ def test_adding_a_customer_normalises_the_email(admin_client):
     assert Customer.objects.get().email == "ana@example.com"
 
 
-def test_recording_consent_and_an_alias_in_the_admin(admin_client):
-    customer = CustomerFactory(external_id="c-1")
-    page = admin_client.get(f"/admin/customers/customer/{customer.pk}/change/")
+def _save_consent_and_alias(
+    client: Client, customer: Customer, *, alias: str, kind: str, follow: bool = False
+) -> Any:
+    """Post the customer's change form with one new consent row and one new alias row."""
+    page = client.get(f"/admin/customers/customer/{customer.pk}/change/")
     prefixes = [inline.formset.prefix for inline in page.context["inline_admin_formsets"]]
     consent_prefix, alias_prefix = prefixes[1], prefixes[3]
     rows = {
@@ -74,15 +76,22 @@ def test_recording_consent_and_an_alias_in_the_admin(admin_client):
             "recorded_at_1": "10:00:00",
             "source": "phone call",
         },
-        alias_prefix: {"alias": "device-7", "kind": "anonymous"},
+        alias_prefix: {"alias": alias, "kind": kind},
     }
     form = page.context["adminform"].form
     data = {name: form[name].value() or "" for name in ("email", "first_name", "last_name")}
     data |= {"attributes": "{}", "signup_at_0": "2026-01-01", "signup_at_1": "00:00:00"}
-
-    response = admin_client.post(
-        f"/admin/customers/customer/{customer.pk}/change/", data | _inline_management(page, rows)
+    return client.post(
+        f"/admin/customers/customer/{customer.pk}/change/",
+        data | _inline_management(page, rows),
+        follow=follow,
     )
+
+
+def test_recording_consent_and_an_alias_in_the_admin(admin_client):
+    customer = CustomerFactory(external_id="c-1")
+
+    response = _save_consent_and_alias(admin_client, customer, alias="device-7", kind="anonymous")
 
     assert response.status_code == 302, response.context["errors"] if response.context else ""
     consent = Consent.objects.get()
@@ -98,28 +107,10 @@ def test_a_refused_save_shows_the_reason_and_writes_nothing(admin_client):
     # given a customer, and another whose external_id the alias would shadow
     customer = CustomerFactory(external_id="c-1")
     CustomerFactory(external_id="c-2")
-    page = admin_client.get(f"/admin/customers/customer/{customer.pk}/change/")
-    prefixes = [inline.formset.prefix for inline in page.context["inline_admin_formsets"]]
-    consent_prefix, alias_prefix = prefixes[1], prefixes[3]
-    rows = {
-        consent_prefix: {
-            "purpose": "email_marketing",
-            "granted": "on",
-            "recorded_at_0": "2026-01-05",
-            "recorded_at_1": "10:00:00",
-            "source": "phone call",
-        },
-        alias_prefix: {"alias": "c-2", "kind": "external"},
-    }
-    form = page.context["adminform"].form
-    data = {name: form[name].value() or "" for name in ("email", "first_name", "last_name")}
-    data |= {"attributes": "{}", "signup_at_0": "2026-01-01", "signup_at_1": "00:00:00"}
 
-    # when the admin saves the consent and the clashing alias together
-    response = admin_client.post(
-        f"/admin/customers/customer/{customer.pk}/change/",
-        data | _inline_management(page, rows),
-        follow=True,
+    # when the admin saves a consent and the clashing alias together
+    response = _save_consent_and_alias(
+        admin_client, customer, alias="c-2", kind="external", follow=True
     )
 
     # then the page says why, and neither the consent nor the alias was written
