@@ -22,6 +22,8 @@ urlpatterns = [
     path("insights/", include("apps.insights.web.urls")),
     path("media/", include("apps.media.web.urls")),
     path("forecasts/", include("apps.forecasts.web.urls")),
+    path("data/imports/", include("apps.imports.web.urls")),
+    path("data/quality/", include("apps.quality.web.urls")),
     path("data/", include("apps.events.web.urls")),
     path("models/", include("apps.ml.web.urls")),
     path("settings/", include("apps.accounts.web.urls")),

@@ -51,6 +51,21 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         return self.keyword
 
 
+class QueryKeyAuthentication(ApiKeyAuthentication):
+    """`?key=<key>` for the ingestion endpoints only: navigator.sendBeacon and tracking pixels
+    cannot send headers. Use a key holding only `events:write` in pages and emails."""
+
+    def authenticate(self, request: Any) -> tuple[ApiKeyUser, ApiKey] | None:
+        raw_key = request.query_params.get("key", "").strip()
+        if not raw_key:
+            return None
+        api_key = api_key_get_by_raw(raw_key=raw_key)
+        if api_key is None:
+            raise exceptions.AuthenticationFailed("Invalid or revoked API key")
+        api_key_touch(api_key=api_key)
+        return ApiKeyUser(api_key), api_key
+
+
 class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
     """Tells the OpenAPI schema how partner keys authenticate (registered on import)."""
 
@@ -62,4 +77,19 @@ class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
             "type": "http",
             "scheme": "bearer",
             "description": "Partner API key created by an admin (`manage.py create_api_key`).",
+        }
+
+
+class QueryKeyAuthenticationScheme(OpenApiAuthenticationExtension):
+    """The `?key=` form of a partner key, accepted by the ingestion endpoints only."""
+
+    target_class = QueryKeyAuthentication
+    name = "QueryKeyAuth"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {
+            "type": "apiKey",
+            "in": "query",
+            "name": "key",
+            "description": "The key as a query parameter, for sendBeacon and tracking pixels.",
         }

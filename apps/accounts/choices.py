@@ -8,6 +8,8 @@ class Scope(models.TextChoices):
 
     EVENTS_WRITE = "events:write", "Send events"
     EVENTS_READ = "events:read", "Read events and orders"
+    IMPORTS_WRITE = "imports:write", "Upload data imports"
+    IMPORTS_READ = "imports:read", "Read import jobs and their error files"
     CUSTOMERS_READ = "customers:read", "Read customers"
     CUSTOMERS_WRITE = "customers:write", "Create and update customers"
     CATALOG_READ = "catalog:read", "Read the catalog"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery, Sum
@@ -132,3 +133,11 @@ def customer_order_stats(*, customer_ids: list[int]) -> dict[int, dict]:
 
 def customer_count() -> int:
     return Customer.objects.count()
+
+
+def customer_ids_by_alias(*, aliases: Iterable[str]) -> dict[str, int]:
+    """Customer ids of known aliases (anonymous/device ids), for bulk event resolution."""
+    wanted = {alias for alias in aliases if alias}
+    if not wanted:
+        return {}
+    return dict(CustomerAlias.objects.filter(alias__in=wanted).values_list("alias", "customer_id"))

@@ -12,6 +12,7 @@ class EventType(models.TextChoices):
     EMAIL_OPEN = "email_open", "Email open"
     EMAIL_CLICK = "email_click", "Email click"
     IDENTIFY = "identify", "Identify"
+    ALIAS = "alias", "Alias"
     CUSTOM = "custom", "Custom"
 
 
@@ -43,3 +44,15 @@ class SocialPlatform(models.TextChoices):
     XIAOHONGSHU = "xiaohongshu", "Xiaohongshu"
     TIKTOK = "tiktok", "TikTok"
     OTHER = "other", "Other"
+
+
+class QuarantineKind(models.TextChoices):
+    REJECTED = "rejected", "Rejected (invalid)"
+    CONFLICT = "conflict", "Conflict (re-sent id, different payload)"
+    MALFORMED = "malformed", "Malformed body (not JSON)"
+
+
+class QuarantineStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    REPLAYED = "replayed", "Replayed"
+    DISCARDED = "discarded", "Discarded"

@@ -9,7 +9,14 @@ from django.db import models
 from django.utils import timezone
 
 from apps.core.models import BaseModel
-from apps.events.choices import EventType, OrderStatus, SalesChannel, SocialPlatform
+from apps.events.choices import (
+    EventType,
+    OrderStatus,
+    QuarantineKind,
+    QuarantineStatus,
+    SalesChannel,
+    SocialPlatform,
+)
 
 
 class Order(BaseModel):
@@ -40,6 +47,11 @@ class Order(BaseModel):
     coupon_code = models.CharField(max_length=64, blank=True, db_index=True)
     campaign = models.CharField(
         max_length=128, blank=True, help_text="Attributed campaign, if any."
+    )
+    quality_flags = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Set by the cleaning pipeline, e.g. amount_outlier, negative_amount.",
     )
 
     class Meta:
@@ -92,7 +104,13 @@ class OrderLine(models.Model):
 
 
 class Event(models.Model):
-    """A behaviour event. `event_id` is the client's id (the API's message_id), unique per source."""
+    """A behaviour event. `event_id` is the client's id (the API's message_id), unique per source.
+
+    On PostgreSQL the table is partitioned by month of `occurred_at` (primary key (id,
+    occurred_at)); `apps.events.services.partitions` keeps partitions ahead of time. Rows are
+    written in bulk by `apps.events.services.ingest` only, which records each (source,
+    event_id) in MessageReceipt first, so a re-sent message is stored once.
+    """
 
     event_type = models.CharField(max_length=32, choices=EventType.choices, db_index=False)
     name = models.CharField(
@@ -122,13 +140,15 @@ class Event(models.Model):
         max_length=128, help_text="Client id of the event; unique per source."
     )
 
+    context = models.JSONField(
+        default=dict, blank=True, help_text="Client context: page, user agent, library, ip ..."
+    )
+
     class Meta:
         ordering = ["-occurred_at"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["source", "event_id"], name="event_source_event_id_unique"
-            ),
-        ]
+        # (source, event_id) is unique through MessageReceipt: on PostgreSQL this table is
+        # partitioned by month of occurred_at, and a partitioned table cannot hold a unique
+        # constraint without the partition key.
         indexes = [
             models.Index(fields=["customer", "occurred_at"], name="event_customer_time"),
             models.Index(fields=["product", "occurred_at"], name="event_product_time"),
@@ -139,6 +159,73 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type} at {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class MessageReceipt(models.Model):
+    """One accepted message id per source: the idempotency ledger of event ingestion.
+
+    The insert of this row (ON CONFLICT DO NOTHING) decides, under concurrency, which copy of a
+    message is stored; `fingerprint` tells a natural duplicate (same payload) from a conflict.
+    """
+
+    source = models.CharField(max_length=64)
+    message_id = models.CharField(max_length=128)
+    fingerprint = models.CharField(
+        max_length=32, help_text="blake2b-128 of the canonical message (sent_at left out)."
+    )
+    occurred_at = models.DateTimeField(help_text="occurred_at of the stored event.")
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "message_id"], name="receipt_source_message_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["received_at"], name="receipt_received")]
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.message_id}"
+
+
+class QuarantinedMessage(BaseModel):
+    """A message that was not stored: the raw payload, why, and what became of it.
+
+    Nothing sent to SmartMkt is silently dropped (Snowplow's failed events): rejected and
+    conflicting messages, unparseable request bodies and failed import rows of events land
+    here, can be fixed and replayed through the same pipeline, or discarded.
+    """
+
+    kind = models.CharField(max_length=16, choices=QuarantineKind.choices)
+    status = models.CharField(
+        max_length=16, choices=QuarantineStatus.choices, default=QuarantineStatus.OPEN
+    )
+    source = models.CharField(max_length=64, blank=True)
+    message_id = models.CharField(max_length=128, blank=True)
+    message_type = models.CharField(max_length=16, blank=True, help_text="track, identify ...")
+    payload = models.JSONField(
+        null=True, blank=True, help_text="The message as received (null when not JSON)."
+    )
+    raw_body = models.TextField(blank=True, help_text="The body as received when not JSON.")
+    error = models.TextField(help_text="Why it was not stored.")
+    field = models.CharField(max_length=128, blank=True, help_text="The offending field.")
+    received_via = models.CharField(
+        max_length=32, default="api", help_text="api, batch, pixel, beacon, import ..."
+    )
+    api_key_prefix = models.CharField(max_length=16, blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution_note = models.TextField(blank=True, help_text="Replay outcome or discard reason.")
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "-received_at"], name="quarantine_status_time"),
+            models.Index(fields=["source", "message_id"], name="quarantine_message"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.message_id or '(no id)'}: {self.error[:60]}"
 
 
 class Review(BaseModel):

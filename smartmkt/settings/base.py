@@ -32,12 +32,15 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "allauth",
     "allauth.account",
+    "corsheaders",
     "apps.core",
     "apps.accounts",
     "apps.ml",
     "apps.customers",
     "apps.catalog",
     "apps.events",
+    "apps.imports",
+    "apps.quality",
     "apps.segments",
     "apps.campaigns",
     "apps.recommendations",
@@ -48,6 +51,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -214,6 +218,16 @@ API_KEY_DEFAULT_RATE_PER_MINUTE = env.env_int("API_KEY_DEFAULT_RATE_PER_MINUTE",
 # Each web process keeps a verified key this many seconds: a revocation reaches every
 # process within it (at once in the process that revoked).
 API_KEY_CACHE_SECONDS = env.env_int("API_KEY_CACHE_SECONDS", 5)
+
+# Event ingestion. Batches may be up to 5 MB (the contract); Django's 2.5 MB default would
+# refuse them before the view could answer with a clear 413.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024 + 64 * 1024
+# The browser snippet posts from shop domains: CORS only on the ingestion endpoints. Empty
+# TRACKING_ALLOWED_ORIGINS allows every origin there (the write key is public anyway).
+CORS_URLS_REGEX = r"^/api/v1/(batch|track|identify|page|screen|alias|pixel\.gif)$"
+CORS_ALLOWED_ORIGINS = env.env_list("TRACKING_ALLOWED_ORIGINS", [])
+CORS_ALLOW_ALL_ORIGINS = not CORS_ALLOWED_ORIGINS
+CORS_PREFLIGHT_MAX_AGE = 86400
 # Rate-limit counters live in Redis when configured (shared by all processes), else in memory.
 REDIS_URL = env.REDIS_URL
 

@@ -1,5 +1,13 @@
 from django.urls import path
 
+from apps.events.api.ingest import (
+    AliasView,
+    BatchView,
+    IdentifyView,
+    PageView,
+    ScreenView,
+    TrackView,
+)
 from apps.events.api.views import (
     CustomerEventListView,
     CustomerOrderListView,
@@ -11,6 +19,12 @@ from apps.events.api.views import (
 )
 
 urlpatterns = [
+    path("batch", BatchView.as_view(), name="ingest-batch"),
+    path("track", TrackView.as_view(), name="ingest-track"),
+    path("identify", IdentifyView.as_view(), name="ingest-identify"),
+    path("page", PageView.as_view(), name="ingest-page"),
+    path("screen", ScreenView.as_view(), name="ingest-screen"),
+    path("alias", AliasView.as_view(), name="ingest-alias"),
     path(
         "customers/<str:external_id>/orders",
         CustomerOrderListView.as_view(),

@@ -1,0 +1,419 @@
+"""The events API pipeline: validate, deduplicate, resolve identities, store in bulk.
+
+One call handles one request's messages (a batch of up to 1,000, or one message) in a few
+round trips whatever the batch size:
+
+1. `message_parse` (pure engine) validates each message; bad ones are quarantined.
+2. The monthly partitions the batch needs are ensured (cheap when they exist).
+3. In one transaction, the (source, message_id) of every valid message is claimed in the
+   MessageReceipt ledger with INSERT ... ON CONFLICT DO NOTHING RETURNING, in sorted order.
+   PostgreSQL makes a concurrent claim of the same id wait for the first transaction, so two
+   copies arriving at the same moment on different workers store one event: the other copy
+   is a duplicate (same fingerprint) or a conflict (different payload, quarantined).
+4. Customers named by user_id are ensured, anonymous ids resolved through aliases; identify
+   and alias link anonymous ids to the customer and move that anonymous history onto it.
+5. `Order Completed` with products records the order (idempotent by order id).
+6. Events are written with COPY on PostgreSQL (bulk_create elsewhere).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+import orjson
+from django.db import connection, transaction
+from django.utils import timezone
+
+from apps.catalog.selectors import product_ids_by_sku
+from apps.core.errors import Conflict, ValidationFailed
+from apps.customers.selectors import customer_ids_by_alias
+from apps.customers.services import (
+    customer_aliases_link,
+    customer_ids_ensure,
+    customer_traits_apply,
+)
+from apps.events.choices import QuarantineKind
+from apps.events.contracts import IngestResult, MessageOutcome, OrderLineInput
+from apps.events.engine.messages import MessageError, ParsedMessage, message_parse
+from apps.events.models import Event, MessageReceipt
+from apps.events.services.partitions import event_partitions_ensure, is_partitioned
+from apps.events.services.quarantine import QuarantineEntry, quarantine_record_many
+from apps.events.services.records import order_create
+
+MAX_BATCH_MESSAGES = 1000
+EVENT_COLUMNS = (
+    "event_type",
+    "name",
+    "customer_id",
+    "anonymous_id",
+    "session_id",
+    "product_id",
+    "properties",
+    "context",
+    "occurred_at",
+    "received_at",
+    "source",
+    "event_id",
+)
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value).translate(_COPY_ESCAPES)
+
+
+def _events_write(rows: list[tuple]) -> None:
+    if not rows:
+        return
+    if not is_partitioned():
+        Event.objects.bulk_create(
+            [Event(**dict(zip(EVENT_COLUMNS, row, strict=True))) for row in rows],
+            batch_size=500,
+        )
+        return
+    buffer = io.StringIO()
+    for row in rows:
+        buffer.write("\t".join(_copy_text(value) for value in row))
+        buffer.write("\n")
+    buffer.seek(0)
+    with connection.cursor() as cursor:
+        cursor.copy_expert(f"COPY events_event ({', '.join(EVENT_COLUMNS)}) FROM STDIN", buffer)
+
+
+def _receipts_claim(messages: list[ParsedMessage], received_at: datetime) -> set[tuple[str, str]]:
+    """Insert receipts in sorted order (no deadlocks); returns the keys this call claimed."""
+    claimed: set[tuple[str, str]] = set()
+    ordered = sorted(messages, key=lambda message: (message.source, message.message_id))
+    with connection.cursor() as cursor:
+        for start in range(0, len(ordered), 500):
+            chunk = ordered[start : start + 500]
+            values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(chunk))
+            params: list[Any] = []
+            for message in chunk:
+                params += [
+                    message.source,
+                    message.message_id,
+                    message.fingerprint,
+                    message.occurred_at,
+                    received_at,
+                ]
+            cursor.execute(
+                "INSERT INTO events_messagereceipt "
+                "(source, message_id, fingerprint, occurred_at, received_at) "
+                f"VALUES {values} ON CONFLICT (source, message_id) DO NOTHING "
+                "RETURNING source, message_id",
+                params,
+            )
+            claimed.update((source, message_id) for source, message_id in cursor.fetchall())
+    return claimed
+
+
+def _receipt_fingerprints(keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    by_source: dict[str, list[str]] = {}
+    for source, message_id in keys:
+        by_source.setdefault(source, []).append(message_id)
+    found: dict[tuple[str, str], str] = {}
+    for source, message_ids in by_source.items():
+        rows = MessageReceipt.objects.filter(source=source, message_id__in=message_ids)
+        for message_id, fingerprint in rows.values_list("message_id", "fingerprint"):
+            found[(source, message_id)] = fingerprint
+    return found
+
+
+def _receipts_release(messages: list[ParsedMessage]) -> None:
+    """Forget the claim of messages refused after claiming, so a fixed copy can be sent again."""
+    for message in messages:
+        MessageReceipt.objects.filter(source=message.source, message_id=message.message_id).delete()
+
+
+def _outcome(message: ParsedMessage | MessageError) -> MessageOutcome:
+    return MessageOutcome(index=message.index, message_id=message.message_id)
+
+
+def _resolve_customers(messages: list[ParsedMessage]) -> dict[int, int | None]:
+    """Customer id per message index; links anonymous ids named by identify/alias."""
+    customer_ids = customer_ids_ensure(
+        external_ids=[message.user_id for message in messages if message.user_id]
+    )
+    links: dict[str, int] = {}
+    for message in messages:
+        if not message.user_id:
+            continue
+        customer_id = customer_ids[message.user_id]
+        if message.message_type == "identify" and message.anonymous_id:
+            links.setdefault(message.anonymous_id, customer_id)
+        elif message.message_type == "alias":
+            links.setdefault(message.previous_id, customer_id)
+    by_alias = customer_aliases_link(links=links) if links else {}
+    unresolved = {
+        message.anonymous_id
+        for message in messages
+        if not message.user_id and message.anonymous_id and message.anonymous_id not in by_alias
+    }
+    by_alias.update(customer_ids_by_alias(aliases=unresolved))
+    if by_alias and links:
+        _anonymous_history_claim({alias: by_alias[alias] for alias in links if alias in by_alias})
+    return {
+        message.index: customer_ids[message.user_id]
+        if message.user_id
+        else by_alias.get(message.anonymous_id)
+        for message in messages
+    }
+
+
+def _anonymous_history_claim(links: dict[str, int]) -> None:
+    """Give earlier events of newly linked anonymous ids to their customer (one UPDATE)."""
+    if not links:
+        return
+    pairs = sorted(links.items())
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            values = ", ".join(["(%s, %s)"] * len(pairs))
+            cursor.execute(
+                "UPDATE events_event AS event SET customer_id = linked.customer_id "
+                f"FROM (VALUES {values}) AS linked (anonymous_id, customer_id) "
+                "WHERE event.anonymous_id = linked.anonymous_id AND event.customer_id IS NULL",
+                [value for pair in pairs for value in pair],
+            )
+        else:
+            for anonymous_id, customer_id in pairs:
+                Event.objects.filter(anonymous_id=anonymous_id, customer__isnull=True).update(
+                    customer_id=customer_id
+                )
+
+
+def _apply_side_effects(messages: list[ParsedMessage]) -> dict[int, MessageError]:
+    """Identify traits and purchases; returns the messages refused, by index.
+
+    Each runs in a savepoint: one bad identify or order never spoils the rest of the batch.
+    """
+    refused: dict[int, MessageError] = {}
+    for message in messages:
+        try:
+            if message.message_type == "identify" and message.user_id and message.traits:
+                with transaction.atomic():
+                    customer_traits_apply(external_id=message.user_id, traits=message.traits)
+            elif message.order is not None:
+                order = message.order
+                with transaction.atomic():
+                    # In the savepoint: a refused order leaves no bare customer behind.
+                    customer_ids_ensure(external_ids=[message.user_id])
+                    order_create(
+                        external_id=order.order_id,
+                        placed_at=message.occurred_at,
+                        lines=[
+                            OrderLineInput(
+                                sku=line.sku,
+                                quantity=line.quantity,
+                                unit_price=line.unit_price,
+                                discount=line.discount,
+                            )
+                            for line in order.lines
+                        ],
+                        customer_external_id=message.user_id,
+                        currency=order.currency,
+                        discount_total=order.discount_total,
+                        shipping_total=order.shipping_total,
+                        coupon_code=order.coupon_code,
+                        channel="app" if message.source == "app" else "web",
+                    )
+        except Conflict as error:
+            if error.code != "order_exists":  # the order is already recorded: fine
+                refused[message.index] = _refusal(message, error)
+        except ValidationFailed as error:
+            refused[message.index] = _refusal(message, error)
+    return refused
+
+
+def _refusal(message: ParsedMessage, error: ValidationFailed | Conflict) -> MessageError:
+    field = error.field or ""
+    prefix = "traits." if message.message_type == "identify" else "properties."
+    if field and not field.startswith(("traits.", "properties.")):
+        field = prefix + field
+    reason = error.message
+    if reason.startswith(f"{error.field}:") and error.field:
+        reason = f"{field}:{reason[len(error.field) + 1 :]}"
+    return MessageError(
+        message.index,
+        reason,
+        field,
+        message_id=message.message_id,
+        message_type=message.message_type,
+        source=message.source,
+    )
+
+
+def _event_row(
+    message: ParsedMessage, customer_id: int | None, product_id: int | None, received_at: datetime
+) -> tuple:
+    properties = message.traits if message.message_type == "identify" else message.properties
+    return (
+        message.event_type,
+        message.name,
+        customer_id,
+        message.anonymous_id,
+        message.session_id,
+        product_id,
+        orjson.dumps(properties).decode(),
+        orjson.dumps(message.context).decode(),
+        message.occurred_at,
+        received_at,
+        message.source,
+        message.message_id,
+    )
+
+
+def events_ingest(
+    *,
+    messages: Sequence[Any],
+    source: str = "api",
+    received_via: str = "api",
+    message_type: str = "",
+    api_key_prefix: str = "",
+    quarantine: bool = True,
+) -> IngestResult:
+    """Store a batch of Segment-style messages; every message gets exactly one outcome.
+
+    `source` applies to messages without their own `source` field; `message_type` is set by
+    the single-message endpoints (/track, /page ...) and must match the message's `type` when
+    it has one. Rejected and conflicting messages are quarantined with their raw payload
+    (unless `quarantine` is False: a replay from the quarantine updates its own entry).
+    """
+    if len(messages) > MAX_BATCH_MESSAGES:
+        raise ValidationFailed(
+            f"batch: {len(messages)} messages; at most {MAX_BATCH_MESSAGES} per request",
+            code="batch_too_large",
+            field="batch",
+        )
+    received_at = timezone.now()
+    valid: list[ParsedMessage] = []
+    errors: list[MessageError] = []
+    duplicates: list[MessageOutcome] = []
+    conflicts: list[tuple[ParsedMessage, str]] = []
+    first_copy: dict[tuple[str, str], ParsedMessage] = {}
+    for index, raw in enumerate(messages):
+        parsed = message_parse(
+            raw,
+            index=index,
+            received_at=received_at,
+            default_source=source,
+            forced_type=message_type,
+        )
+        if isinstance(parsed, MessageError):
+            errors.append(parsed)
+            continue
+        key = (parsed.source, parsed.message_id)
+        first = first_copy.get(key)
+        if first is None:
+            first_copy[key] = parsed
+            valid.append(parsed)
+        elif first.fingerprint == parsed.fingerprint:
+            duplicates.append(_outcome(parsed))
+        else:
+            conflicts.append((parsed, _conflict_reason(parsed, f"index {first.index}")))
+
+    if valid:
+        event_partitions_ensure(
+            months={(message.occurred_at.year, message.occurred_at.month) for message in valid}
+        )
+    accepted: list[ParsedMessage] = []
+    with transaction.atomic():
+        if valid:
+            claimed = _receipts_claim(valid, received_at)
+            fresh = [m for m in valid if (m.source, m.message_id) in claimed]
+            seen = [m for m in valid if (m.source, m.message_id) not in claimed]
+            stored = _receipt_fingerprints((m.source, m.message_id) for m in seen)
+            for message in seen:
+                fingerprint = stored.get((message.source, message.message_id), "")
+                if fingerprint in ("", message.fingerprint):
+                    duplicates.append(_outcome(message))
+                else:
+                    conflicts.append((message, _conflict_reason(message, "an earlier request")))
+            refused = _apply_side_effects(fresh)
+            if refused:
+                _receipts_release([m for m in fresh if m.index in refused])
+                errors.extend(refused.values())
+            accepted = [m for m in fresh if m.index not in refused]
+            if accepted:
+                customers = _resolve_customers(accepted)
+                products = product_ids_by_sku(skus={m.sku for m in accepted if m.sku})
+                _events_write(
+                    [
+                        _event_row(m, customers[m.index], products.get(m.sku), received_at)
+                        for m in accepted
+                    ]
+                )
+        entries = [
+            QuarantineEntry(
+                kind=QuarantineKind.REJECTED,
+                source=error.source or source,
+                message_id=error.message_id,
+                message_type=error.message_type,
+                payload=error.payload if error.payload is not None else messages[error.index],
+                error=error.reason,
+                field=error.field,
+                received_via=received_via,
+                api_key_prefix=api_key_prefix,
+            )
+            for error in errors
+        ] + [
+            QuarantineEntry(
+                kind=QuarantineKind.CONFLICT,
+                source=message.source,
+                message_id=message.message_id,
+                message_type=message.message_type,
+                payload=messages[message.index],
+                error=reason,
+                field="message_id",
+                received_via=received_via,
+                api_key_prefix=api_key_prefix,
+            )
+            for message, reason in conflicts
+        ]
+        quarantined: list[int | None] = (
+            list(quarantine_record_many(entries=entries)) if quarantine else [None] * len(entries)
+        )
+    rejected = [
+        MessageOutcome(
+            index=error.index,
+            message_id=error.message_id,
+            reason=error.reason,
+            field=error.field,
+            quarantine_id=quarantine_id,
+        )
+        for error, quarantine_id in zip(errors, quarantined[: len(errors)], strict=True)
+    ] + [
+        MessageOutcome(
+            index=message.index,
+            message_id=message.message_id,
+            reason=reason,
+            field="message_id",
+            quarantine_id=quarantine_id,
+        )
+        for (message, reason), quarantine_id in zip(
+            conflicts, quarantined[len(errors) :], strict=True
+        )
+    ]
+    return IngestResult(
+        accepted=tuple(_outcome(message) for message in sorted(accepted, key=_index)),
+        duplicates=tuple(sorted(duplicates, key=_index)),
+        rejected=tuple(sorted(rejected, key=_index)),
+    )
+
+
+def _conflict_reason(message: ParsedMessage, where: str) -> str:
+    return (
+        f"message_id: {message.message_id!r} was already received ({where}) "
+        "with a different payload"
+    )
+
+
+def _index(item: ParsedMessage | MessageOutcome) -> int:
+    return item.index
