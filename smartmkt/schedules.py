@@ -10,4 +10,11 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": crontab(minute="*/5"),
         "options": {"queue": "default"},
     },
+    # Monthly event partitions exist from a month back to three ahead; any row that landed
+    # in the default partition (a month without a partition) is moved into its own month.
+    "events-ensure-partitions": {
+        "task": "events.ensure_event_partitions_task",
+        "schedule": crontab(minute=17, hour="*/6"),
+        "options": {"queue": "default"},
+    },
 }

@@ -17,7 +17,7 @@ from apps.customers.services.profiles import (
 from apps.customers.services.resolve import (
     customer_aliases_link,
     customer_ids_ensure,
-    customer_traits_apply,
+    customer_traits_apply_many,
 )
 
 __all__ = [
@@ -29,5 +29,5 @@ __all__ = [
     "customer_update",
     "customer_aliases_link",
     "customer_ids_ensure",
-    "customer_traits_apply",
+    "customer_traits_apply_many",
 ]

@@ -12,11 +12,12 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 
 from apps.core.errors import ValidationFailed
 from apps.customers.models import Customer, CustomerAlias
-from apps.customers.services.profiles import customer_update
+from apps.customers.services.profiles import _normalise_profile
 
 # Segment's reserved identify traits and the profile fields they fill.
 TRAIT_FIELDS = {
@@ -37,7 +38,9 @@ TRAIT_FIELDS = {
 ADDRESS_FIELDS = {"city": "city", "country": "country", "state": "region", "region": "region"}
 
 
-@transaction.atomic
+# savepoint=False: called inside the ingest transaction hundreds of times a second; a
+# statement of its own, it needs no savepoint to roll back to.
+@transaction.atomic(savepoint=False)
 def customer_ids_ensure(*, external_ids: Iterable[str]) -> dict[str, int]:
     """Customer ids by external id; unknown ids get a bare profile (race-safe, bulk)."""
     wanted = {external_id for external_id in external_ids if external_id}
@@ -56,30 +59,46 @@ def customer_ids_ensure(*, external_ids: Iterable[str]) -> dict[str, int]:
     return found
 
 
-@transaction.atomic
-def customer_aliases_link(*, links: Mapping[str, int], kind: str = "anonymous") -> dict[str, int]:
+@transaction.atomic(savepoint=False)
+def customer_aliases_link(
+    *, links: Mapping[str, int], kind: str = "anonymous"
+) -> tuple[dict[str, int], set[str]]:
     """Link aliases to customer ids; an alias already linked keeps its first customer.
 
-    Returns the customer id each alias belongs to after the call. Aliases equal to a
+    Returns the customer id each alias belongs to after the call, and the aliases this call
+    linked (their earlier anonymous history is the caller's to claim). Aliases equal to a
     customer's external id are left alone (external ids win lookups).
     """
     links = {alias: customer_id for alias, customer_id in links.items() if alias}
     if not links:
-        return {}
-    taken = set(
-        Customer.objects.filter(external_id__in=links.keys()).values_list("external_id", flat=True)
-    )
-    CustomerAlias.objects.bulk_create(
-        [
-            CustomerAlias(alias=alias, customer_id=customer_id, kind=kind)
-            for alias, customer_id in sorted(links.items())
-            if alias not in taken
-        ],
-        ignore_conflicts=True,
-    )
-    return dict(
+        return {}, set()
+    existing = dict(
         CustomerAlias.objects.filter(alias__in=links.keys()).values_list("alias", "customer_id")
     )
+    candidates = {alias: links[alias] for alias in links.keys() - existing.keys()}
+    if candidates:
+        taken = set(
+            Customer.objects.filter(external_id__in=candidates.keys()).values_list(
+                "external_id", flat=True
+            )
+        )
+        CustomerAlias.objects.bulk_create(
+            [
+                CustomerAlias(alias=alias, customer_id=customer_id, kind=kind)
+                for alias, customer_id in sorted(candidates.items())
+                if alias not in taken
+            ],
+            ignore_conflicts=True,
+        )
+        existing.update(
+            CustomerAlias.objects.filter(alias__in=candidates.keys()).values_list(
+                "alias", "customer_id"
+            )
+        )
+    linked = {
+        alias for alias, customer_id in candidates.items() if existing.get(alias) == customer_id
+    }
+    return existing, linked
 
 
 def traits_to_profile(traits: Mapping[str, Any]) -> dict[str, Any]:
@@ -113,20 +132,54 @@ def traits_to_profile(traits: Mapping[str, Any]) -> dict[str, Any]:
     return changes
 
 
-@transaction.atomic
-def customer_traits_apply(*, external_id: str, traits: Mapping[str, Any]) -> None:
-    """Update a profile from identify traits; attributes are merged, not replaced.
+@transaction.atomic(savepoint=False)
+def customer_traits_apply_many(
+    *, traits_by_external_id: Mapping[str, Mapping[str, Any]]
+) -> dict[str, ValidationFailed]:
+    """Apply identify traits to many existing customers; returns the refusals by external id.
 
-    Raises ValidationFailed naming the trait's field (e.g. `email`) for a bad value.
+    One SELECT for all of them; a profile is written only when a trait changes it (browsers
+    re-send the same traits on every identify, so most calls write nothing). Each changed
+    profile is validated and saved in its own savepoint, in external-id order (no deadlocks
+    between concurrent batches); attributes are merged, not replaced.
     """
-    changes = traits_to_profile(traits)
-    if not changes:
-        return
-    if "attributes" in changes:
-        current = (
-            Customer.objects.filter(external_id=external_id)
-            .values_list("attributes", flat=True)
-            .first()
-        )
-        changes["attributes"] = {**(current or {}), **changes["attributes"]}
-    customer_update(external_id=external_id, changes=changes)
+    refusals: dict[str, ValidationFailed] = {}
+    changes_by_id: dict[str, dict[str, Any]] = {}
+    for external_id, traits in traits_by_external_id.items():
+        try:
+            changes = traits_to_profile(traits)
+            if changes:
+                changes_by_id[external_id] = _normalise_profile(changes)
+        except ValidationFailed as error:
+            refusals[external_id] = error
+    if not changes_by_id:
+        return refusals
+    customers = {
+        customer.external_id: customer
+        for customer in Customer.objects.filter(external_id__in=changes_by_id.keys())
+    }
+    for external_id in sorted(changes_by_id):
+        customer = customers.get(external_id)
+        if customer is None:
+            continue
+        changes = changes_by_id[external_id]
+        if "attributes" in changes:
+            changes["attributes"] = {**(customer.attributes or {}), **changes["attributes"]}
+        changed = [field for field, value in changes.items() if getattr(customer, field) != value]
+        if not changed:
+            continue
+        original = {field: getattr(customer, field) for field in changed}
+        for field in changed:
+            setattr(customer, field, changes[field])
+        try:
+            customer.full_clean(
+                exclude=[f.name for f in Customer._meta.fields if f.name not in changed],
+                validate_unique=False,
+                validate_constraints=False,
+            )
+            customer.save(update_fields=[*changed, "updated_at"])
+        except DjangoValidationError as error:
+            for field, value in original.items():
+                setattr(customer, field, value)
+            refusals[external_id] = ValidationFailed.from_django(error)
+    return refusals

@@ -16,27 +16,39 @@ from apps.events.services.partitions import (
 )
 from apps.events.services.quarantine import (
     quarantine_discard,
+    quarantine_discard_many,
     quarantine_record_malformed,
 )
 from apps.events.services.records import (
     CLOCK_SKEW,
     order_create,
     review_create,
+    review_upsert,
     social_post_upsert,
 )
-from apps.events.services.replay import quarantine_replay
+from apps.events.services.replay import (
+    MAX_BULK_ENTRIES,
+    ReplayManyResult,
+    quarantine_replay,
+    quarantine_replay_many,
+)
 
 __all__ = [
     "CLOCK_SKEW",
     "MAX_BATCH_MESSAGES",
+    "MAX_BULK_ENTRIES",
+    "ReplayManyResult",
     "event_partition_list",
     "event_partitions_ensure",
     "event_partitions_ensure_ahead",
     "events_ingest",
     "order_create",
     "quarantine_discard",
+    "quarantine_discard_many",
     "quarantine_record_malformed",
     "quarantine_replay",
+    "quarantine_replay_many",
     "review_create",
+    "review_upsert",
     "social_post_upsert",
 ]

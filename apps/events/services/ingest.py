@@ -33,7 +33,7 @@ from apps.customers.selectors import customer_ids_by_alias
 from apps.customers.services import (
     customer_aliases_link,
     customer_ids_ensure,
-    customer_traits_apply,
+    customer_traits_apply_many,
 )
 from apps.events.choices import QuarantineKind
 from apps.events.contracts import IngestResult, MessageOutcome, OrderLineInput
@@ -61,12 +61,18 @@ EVENT_COLUMNS = (
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
-def _copy_text(value: Any) -> str:
-    if value is None:
-        return "\\N"
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return str(value).translate(_COPY_ESCAPES)
+def _copy_line(row: tuple) -> str:
+    """One row in COPY text format: tab-separated, \\N for NULL, backslash escapes."""
+    return "\t".join(
+        "\\N"
+        if value is None
+        else value.isoformat()
+        if isinstance(value, datetime)
+        else str(value).translate(_COPY_ESCAPES)
+        if isinstance(value, str)
+        else str(value)
+        for value in row
+    )
 
 
 def _events_write(rows: list[tuple]) -> None:
@@ -78,11 +84,7 @@ def _events_write(rows: list[tuple]) -> None:
             batch_size=500,
         )
         return
-    buffer = io.StringIO()
-    for row in rows:
-        buffer.write("\t".join(_copy_text(value) for value in row))
-        buffer.write("\n")
-    buffer.seek(0)
+    buffer = io.StringIO("\n".join(map(_copy_line, rows)) + "\n")
     with connection.cursor() as cursor:
         cursor.copy_expert(f"COPY events_event ({', '.join(EVENT_COLUMNS)}) FROM STDIN", buffer)
 
@@ -151,15 +153,14 @@ def _resolve_customers(messages: list[ParsedMessage]) -> dict[int, int | None]:
             links.setdefault(message.anonymous_id, customer_id)
         elif message.message_type == "alias":
             links.setdefault(message.previous_id, customer_id)
-    by_alias = customer_aliases_link(links=links) if links else {}
+    by_alias, linked = customer_aliases_link(links=links) if links else ({}, set())
     unresolved = {
         message.anonymous_id
         for message in messages
         if not message.user_id and message.anonymous_id and message.anonymous_id not in by_alias
     }
     by_alias.update(customer_ids_by_alias(aliases=unresolved))
-    if by_alias and links:
-        _anonymous_history_claim({alias: by_alias[alias] for alias in links if alias in by_alias})
+    _anonymous_history_claim({alias: by_alias[alias] for alias in linked})
     return {
         message.index: customer_ids[message.user_id]
         if message.user_id
@@ -169,61 +170,99 @@ def _resolve_customers(messages: list[ParsedMessage]) -> dict[int, int | None]:
 
 
 def _anonymous_history_claim(links: dict[str, int]) -> None:
-    """Give earlier events of newly linked anonymous ids to their customer (one UPDATE)."""
+    """Give earlier events of newly linked anonymous ids to their customer (one UPDATE).
+
+    `anonymous_id = ANY(...)` lets every partition use its (anonymous_id, occurred_at) index;
+    a join against a VALUES list made the planner hash-scan whole partitions.
+    """
     if not links:
         return
-    pairs = sorted(links.items())
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            values = ", ".join(["(%s, %s)"] * len(pairs))
-            cursor.execute(
-                "UPDATE events_event AS event SET customer_id = linked.customer_id "
-                f"FROM (VALUES {values}) AS linked (anonymous_id, customer_id) "
-                "WHERE event.anonymous_id = linked.anonymous_id AND event.customer_id IS NULL",
-                [value for pair in pairs for value in pair],
+    if connection.vendor != "postgresql":
+        for anonymous_id, customer_id in sorted(links.items()):
+            Event.objects.filter(anonymous_id=anonymous_id, customer__isnull=True).update(
+                customer_id=customer_id
             )
-        else:
-            for anonymous_id, customer_id in pairs:
-                Event.objects.filter(anonymous_id=anonymous_id, customer__isnull=True).update(
-                    customer_id=customer_id
-                )
+        return
+    pairs = sorted(links.items())
+    cases = " ".join(["WHEN %s THEN %s"] * len(pairs))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE events_event SET customer_id = CASE anonymous_id {cases} END "
+            "WHERE anonymous_id = ANY(%s) AND customer_id IS NULL",
+            [value for pair in pairs for value in pair] + [[alias for alias, _ in pairs]],
+        )
 
 
-def _apply_side_effects(messages: list[ParsedMessage]) -> dict[int, MessageError]:
-    """Identify traits and purchases; returns the messages refused, by index.
+class _IdentifyRefused(Exception):
+    def __init__(self, refusals: dict[str, ValidationFailed]) -> None:
+        super().__init__("identify traits refused")
+        self.refusals = refusals
 
-    Each runs in a savepoint: one bad identify or order never spoils the rest of the batch.
+
+def _apply_identifies(messages: list[ParsedMessage]) -> dict[int, MessageError]:
+    """Ensure the customers of identify messages and apply their traits, batch-wise.
+
+    Traits of one customer are merged in batch order (the latest wins). A customer whose
+    traits are refused (e.g. an invalid email) has its identify messages refused, and the
+    batch's identify writes are redone without it, so a refusal leaves no bare customer.
+    """
+    identifies = [m for m in messages if m.message_type == "identify" and m.user_id]
+    traits: dict[str, dict[str, Any]] = {}
+    for message in identifies:
+        traits.setdefault(message.user_id, {}).update(message.traits)
+    refused_customers: dict[str, ValidationFailed] = {}
+    for _attempt in range(3):
+        wanted = {key: value for key, value in traits.items() if key not in refused_customers}
+        try:
+            with transaction.atomic():
+                customer_ids_ensure(external_ids=wanted.keys())
+                refusals = customer_traits_apply_many(traits_by_external_id=wanted)
+                if refusals:
+                    raise _IdentifyRefused(refusals)
+        except _IdentifyRefused as refused:
+            refused_customers.update(refused.refusals)
+            continue
+        break
+    return {
+        message.index: _refusal(message, refused_customers[message.user_id])
+        for message in identifies
+        if message.user_id in refused_customers
+    }
+
+
+def _apply_orders(messages: list[ParsedMessage]) -> dict[int, MessageError]:
+    """Record the orders of `Order Completed` messages; returns the messages refused.
+
+    Each in a savepoint: one bad order never spoils the rest of the batch, and a refused one
+    leaves no bare customer behind. An order id already recorded is fine (idempotent).
     """
     refused: dict[int, MessageError] = {}
     for message in messages:
+        order = message.order
+        if order is None:
+            continue
         try:
-            if message.message_type == "identify" and message.user_id and message.traits:
-                with transaction.atomic():
-                    customer_traits_apply(external_id=message.user_id, traits=message.traits)
-            elif message.order is not None:
-                order = message.order
-                with transaction.atomic():
-                    # In the savepoint: a refused order leaves no bare customer behind.
-                    customer_ids_ensure(external_ids=[message.user_id])
-                    order_create(
-                        external_id=order.order_id,
-                        placed_at=message.occurred_at,
-                        lines=[
-                            OrderLineInput(
-                                sku=line.sku,
-                                quantity=line.quantity,
-                                unit_price=line.unit_price,
-                                discount=line.discount,
-                            )
-                            for line in order.lines
-                        ],
-                        customer_external_id=message.user_id,
-                        currency=order.currency,
-                        discount_total=order.discount_total,
-                        shipping_total=order.shipping_total,
-                        coupon_code=order.coupon_code,
-                        channel="app" if message.source == "app" else "web",
-                    )
+            with transaction.atomic():
+                customer_ids_ensure(external_ids=[message.user_id])
+                order_create(
+                    external_id=order.order_id,
+                    placed_at=message.occurred_at,
+                    lines=[
+                        OrderLineInput(
+                            sku=line.sku,
+                            quantity=line.quantity,
+                            unit_price=line.unit_price,
+                            discount=line.discount,
+                        )
+                        for line in order.lines
+                    ],
+                    customer_external_id=message.user_id,
+                    currency=order.currency,
+                    discount_total=order.discount_total,
+                    shipping_total=order.shipping_total,
+                    coupon_code=order.coupon_code,
+                    channel="app" if message.source == "app" else "web",
+                )
         except Conflict as error:
             if error.code != "order_exists":  # the order is already recorded: fine
                 refused[message.index] = _refusal(message, error)
@@ -336,7 +375,7 @@ def events_ingest(
                     duplicates.append(_outcome(message))
                 else:
                     conflicts.append((message, _conflict_reason(message, "an earlier request")))
-            refused = _apply_side_effects(fresh)
+            refused = {**_apply_identifies(fresh), **_apply_orders(fresh)}
             if refused:
                 _receipts_release([m for m in fresh if m.index in refused])
                 errors.extend(refused.values())

@@ -37,17 +37,22 @@ class QuarantineEntry:
 
 
 def _json_safe(payload: Any) -> Any:
-    """Payloads are JSON already, except values an import or a caller built in Python."""
-    if payload is None or isinstance(payload, str | int | float | bool):
+    """Payloads are JSON already, except values an import or a caller built in Python.
+
+    PostgreSQL text cannot hold NUL characters: they are kept visible as U+FFFD.
+    """
+    if isinstance(payload, str):
+        return payload.replace("\x00", "\ufffd")
+    if payload is None or isinstance(payload, int | float | bool):
         return payload
     if isinstance(payload, dict):
-        return {str(key): _json_safe(value) for key, value in payload.items()}
+        return {_json_safe(str(key)): _json_safe(value) for key, value in payload.items()}
     if isinstance(payload, list | tuple):
         return [_json_safe(value) for value in payload]
     return str(payload)
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def quarantine_record_many(*, entries: Sequence[QuarantineEntry]) -> list[int]:
     """Store quarantine rows in one INSERT; returns their ids in the order given."""
     if not entries:
@@ -56,15 +61,15 @@ def quarantine_record_many(*, entries: Sequence[QuarantineEntry]) -> list[int]:
         [
             QuarantinedMessage(
                 kind=entry.kind,
-                source=entry.source[:64],
-                message_id=entry.message_id[:128],
-                message_type=entry.message_type[:16],
+                source=_json_safe(entry.source[:64]),
+                message_id=_json_safe(entry.message_id[:128]),
+                message_type=_json_safe(entry.message_type[:16]),
                 payload=_json_safe(entry.payload),
-                raw_body=entry.raw_body[:MAX_RAW_BODY_CHARS],
-                error=entry.error,
-                field=entry.field[:128],
-                received_via=entry.received_via[:32],
-                api_key_prefix=entry.api_key_prefix[:16],
+                raw_body=entry.raw_body[:MAX_RAW_BODY_CHARS].replace("\x00", "\ufffd"),
+                error=entry.error.replace("\x00", "\ufffd"),
+                field=_json_safe(entry.field[:128]),
+                received_via=_json_safe(entry.received_via[:32]),
+                api_key_prefix=_json_safe(entry.api_key_prefix[:16]),
             )
             for entry in entries
         ]
@@ -107,3 +112,18 @@ def quarantine_discard(*, entry_id: int, note: str = "") -> QuarantinedMessage:
     entry.resolution_note = note.strip() or "Discarded."
     entry.save(update_fields=["status", "resolved_at", "resolution_note", "updated_at"])
     return entry
+
+
+@transaction.atomic
+def quarantine_discard_many(*, entry_ids: Sequence[int], note: str = "") -> int:
+    """Close many open entries without storing them (test traffic, a sender's known bug);
+    entries no longer open are left as they are. Returns how many were discarded."""
+    now = timezone.now()
+    return QuarantinedMessage.objects.filter(
+        pk__in=list(entry_ids), status=QuarantineStatus.OPEN
+    ).update(
+        status=QuarantineStatus.DISCARDED,
+        resolved_at=now,
+        resolution_note=note.strip() or "Discarded.",
+        updated_at=now,
+    )

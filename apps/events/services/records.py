@@ -196,6 +196,42 @@ def order_create(
     return order
 
 
+def _review_checked(
+    *,
+    product_sku: str,
+    rating: int,
+    reviewed_at: datetime,
+    text: str,
+    title: str,
+    customer_external_id: str,
+    language: str,
+) -> dict[str, Any]:
+    """The validated fields of a review (the ones a re-send may change come first)."""
+    product_id = _product_id(product_sku)
+    if product_id is None:
+        raise ValidationFailed("product: a review needs the product's SKU", field="product")
+    if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
+        raise ValidationFailed("rating: must be a whole number from 1 to 5", field="rating")
+    return {
+        "rating": rating,
+        "title": title.strip(),
+        "text": text.strip(),
+        "language": language.strip().lower(),
+        "product_id": product_id,
+        "customer_id": _customer_id(customer_external_id),
+        "reviewed_at": _not_in_future("reviewed_at", reviewed_at),
+    }
+
+
+def _review_full_clean(review: Review) -> None:
+    try:
+        review.full_clean(
+            validate_unique=False, validate_constraints=False, exclude=["product", "customer"]
+        )
+    except DjangoValidationError as error:
+        raise ValidationFailed.from_django(error) from error
+
+
 @transaction.atomic
 def review_create(
     *,
@@ -210,11 +246,15 @@ def review_create(
     language: str = "",
 ) -> Review:
     """Record a product review. A review with the same (source, external_id) is refused (409)."""
-    product_id = _product_id(product_sku)
-    if product_id is None:
-        raise ValidationFailed("product: a review needs the product's SKU", field="product")
-    if not isinstance(rating, int) or not 1 <= rating <= 5:
-        raise ValidationFailed("rating: must be a whole number from 1 to 5", field="rating")
+    values = _review_checked(
+        product_sku=product_sku,
+        rating=rating,
+        reviewed_at=reviewed_at,
+        text=text,
+        title=title,
+        customer_external_id=customer_external_id,
+        language=language,
+    )
     source = source.strip() or "shop"
     external_id = external_id.strip()
     if external_id and Review.objects.filter(source=source, external_id=external_id).exists():
@@ -223,23 +263,8 @@ def review_create(
             code="review_exists",
             field="external_id",
         )
-    review = Review(
-        product_id=product_id,
-        customer_id=_customer_id(customer_external_id),
-        rating=rating,
-        title=title.strip(),
-        text=text.strip(),
-        language=language.strip().lower(),
-        reviewed_at=_not_in_future("reviewed_at", reviewed_at),
-        source=source,
-        external_id=external_id,
-    )
-    try:
-        review.full_clean(
-            validate_unique=False, validate_constraints=False, exclude=["product", "customer"]
-        )
-    except DjangoValidationError as error:
-        raise ValidationFailed.from_django(error) from error
+    review = Review(source=source, external_id=external_id, **values)
+    _review_full_clean(review)
     try:
         with transaction.atomic():
             review.save()
@@ -250,6 +275,81 @@ def review_create(
             field="external_id",
         ) from error
     return review
+
+
+# What a re-sent review may change; the product, author and writing time stay those of the
+# first copy (a review platform's id names one review of one product by one person).
+REVIEW_UPDATABLE_FIELDS = ("rating", "title", "text", "language")
+
+
+@transaction.atomic
+def review_upsert(
+    *,
+    product_sku: str,
+    rating: int,
+    reviewed_at: datetime,
+    external_id: str,
+    source: str = "shop",
+    text: str = "",
+    title: str = "",
+    customer_external_id: str = "",
+    language: str = "",
+) -> tuple[Review, bool]:
+    """Store a review, or update its rating, title, text and language when (source,
+    external_id) is known: idempotent, so a review platform's webhook may re-send it.
+
+    Returns the review and whether it was created. A re-send naming another product is
+    refused (409): that is another review under a reused id, not an edit.
+    """
+    source = source.strip() or "shop"
+    external_id = external_id.strip()
+    if not external_id:
+        raise ValidationFailed(
+            "external_id: the review's id at the source is needed to recognise a re-send",
+            field="external_id",
+        )
+    values = _review_checked(
+        product_sku=product_sku,
+        rating=rating,
+        reviewed_at=reviewed_at,
+        text=text,
+        title=title,
+        customer_external_id=customer_external_id,
+        language=language,
+    )
+    review = (
+        Review.objects.select_for_update().filter(source=source, external_id=external_id).first()
+    )
+    if review is None:
+        review = Review(source=source, external_id=external_id, **values)
+        _review_full_clean(review)
+        try:
+            with transaction.atomic():
+                review.save()
+            return review, True
+        except IntegrityError:  # created concurrently: update the other writer's row
+            review = Review.objects.select_for_update().get(source=source, external_id=external_id)
+    _review_update(review, values)
+    return review, False
+
+
+def _review_update(review: Review, values: dict[str, Any]) -> None:
+    if review.product_id != values["product_id"]:
+        raise Conflict(
+            f"product: review {review.external_id!r} from {review.source!r} is about another "
+            "product; send a new review under its own id",
+            code="review_product_changed",
+            field="product",
+        )
+    changed = [name for name in REVIEW_UPDATABLE_FIELDS if getattr(review, name) != values[name]]
+    if values["customer_id"] is not None and review.customer_id != values["customer_id"]:
+        changed.append("customer_id")  # a customer linked later (only set, never cleared)
+    if not changed:
+        return
+    for name in changed:
+        setattr(review, name, values[name])
+    _review_full_clean(review)
+    review.save(update_fields=[*changed, "updated_at"])
 
 
 @transaction.atomic

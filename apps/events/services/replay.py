@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 from django.db import transaction
 from django.utils import timezone
 
-from apps.core.errors import ValidationFailed
+from apps.core.errors import Conflict, NotFound, ValidationFailed
 from apps.events.choices import QuarantineKind, QuarantineStatus
 from apps.events.contracts import IngestResult
 from apps.events.models import QuarantinedMessage
@@ -52,10 +54,7 @@ def quarantine_replay(
     entry = _open_entry(entry_id)
     messages = _messages_of(entry, payload)
     if new_message_id:
-        for message in messages:
-            if isinstance(message, dict):
-                key = "messageId" if "messageId" in message else "message_id"
-                message[key] = f"{message.get(key) or entry.message_id}~replay-{entry.pk}"
+        messages = _with_new_message_ids(messages, entry)
     result = events_ingest(
         messages=messages,
         source=entry.source or "api",
@@ -76,5 +75,70 @@ def quarantine_replay(
         entry.resolution_note = (
             f"Replayed: {len(result.accepted)} stored, {len(result.duplicates)} already stored."
         )
+        if new_message_id:
+            entry.resolution_note += f" Stored under new message ids ending in {_suffix(entry)}."
     entry.save()
     return entry, result
+
+
+def _suffix(entry: QuarantinedMessage) -> str:
+    return f"~replay-{entry.pk}"
+
+
+def _with_new_message_ids(messages: list[Any], entry: QuarantinedMessage) -> list[Any]:
+    """Copies of the messages re-id'd `<id>~replay-<entry id>`; the entry keeps the ids as sent,
+    and a second try after a refused one re-ids to the same id (never `~replay-N~replay-N`)."""
+    suffix = _suffix(entry)
+    renamed: list[Any] = []
+    for message in messages:
+        if isinstance(message, dict):
+            key = "messageId" if "messageId" in message else "message_id"
+            current = message.get(key) or entry.message_id
+            if isinstance(current, str) and current:
+                new_id = current if current.endswith(suffix) else current + suffix
+                message = {**message, key: new_id}
+        renamed.append(message)
+    return renamed
+
+
+@dataclass(frozen=True)
+class ReplayManyResult:
+    """What a bulk replay did: entries closed, entries still refused (open, with the new
+    reason), entries skipped (no longer open), and the events stored."""
+
+    replayed: int
+    still_open: int
+    skipped: int
+    stored: int
+
+
+# A bulk replay is one web request: enough for a page of selections or a day's rejects of one
+# source; more is done by clicking again (each click takes the next entries).
+MAX_BULK_ENTRIES = 1000
+
+
+def quarantine_replay_many(*, entry_ids: Sequence[int]) -> ReplayManyResult:
+    """Replay open entries as stored (e.g. every reject of a source after the catalogue or a
+    sender was fixed); at most MAX_BULK_ENTRIES at a time.
+
+    Each entry is replayed in its own transaction on purpose: one refused entry does not hold
+    back the others, and a long run holds no locks on entries it is done with.
+    """
+    replayed = still_open = skipped = stored = 0
+    for entry_id in list(entry_ids)[:MAX_BULK_ENTRIES]:
+        try:
+            entry, result = quarantine_replay(entry_id=entry_id)
+        except (NotFound, Conflict):
+            skipped += 1
+            continue
+        except ValidationFailed:  # a malformed body that is still not JSON
+            still_open += 1
+            continue
+        stored += len(result.accepted)
+        if entry.status == QuarantineStatus.REPLAYED:
+            replayed += 1
+        else:
+            still_open += 1
+    return ReplayManyResult(
+        replayed=replayed, still_open=still_open, skipped=skipped, stored=stored
+    )

@@ -405,3 +405,35 @@ def test_cors_preflight_is_answered_on_ingestion_endpoints_only(client):
 
     assert batch["Access-Control-Allow-Origin"] == "*"
     assert "access-control-allow-origin" not in {key.lower() for key in customers.headers}
+
+
+def test_tabs_newlines_backslashes_and_unicode_are_stored_exactly(client):
+    tricky = "tab\there\nnew line \\ back\\slash \\N ä中文 🙂"
+    message = _message(
+        type="page",
+        name=tricky,
+        anonymous_id="anon\t2",
+        properties={"q": tricky, "nested": {"list": [tricky, None, 1.5]}},
+    )
+
+    body = _post_batch(client, [message]).json()
+
+    assert body["counts"]["accepted"] == 1
+    event = Event.objects.get()
+    assert event.name == tricky
+    assert event.anonymous_id == "anon\t2"
+    assert event.properties == {"q": tricky, "nested": {"list": [tricky, None, 1.5]}}
+
+
+def test_a_nul_character_is_rejected_not_stored(client):
+    body = _post_batch(client, [_message(properties={"q": "a\u0000b"})]).json()
+
+    assert body["rejected"][0]["reason"] == "message contains a NUL character (\\u0000)"
+    assert Event.objects.count() == 0
+
+
+def test_a_nul_character_in_the_message_id_is_quarantined_readably(client):
+    body = _post_batch(client, [_message(message_id="id\u0000x")]).json()
+
+    assert body["counts"]["rejected"] == 1
+    assert QuarantinedMessage.objects.get().message_id == "id\ufffdx"
