@@ -43,7 +43,9 @@ from apps.catalog.models import Brand, Category, Product
 from apps.core.demo.rows import CatalogRows, CustomerChunk
 from apps.core.errors import Conflict
 from apps.customers.models import Consent, Customer, CustomerAlias
-from apps.events.models import Event, Order, OrderLine, Review, SocialPost
+from apps.events.models import Event, MessageReceipt, Order, OrderLine, Review, SocialPost
+from apps.events.services import event_partitions_ensure
+from apps.events.services.partitions import months_between
 
 BATCH_SIZE = 2000
 COPY_BATCH_SIZE = 10000
@@ -227,6 +229,7 @@ def demo_rows_delete(
     # rows other tables point at go through the collector in batches, so the `on_delete` of
     # other apps' foreign keys runs and memory stays bounded.
     record("events", _delete(Event.objects.filter(source=DEMO_SOURCE)))
+    _delete(MessageReceipt.objects.filter(source=DEMO_SOURCE))
     record(
         "order_lines",
         _delete(OrderLine.objects.filter(order__external_id__startswith=DEMO_ID_PREFIX)),
@@ -448,6 +451,18 @@ class DemoShopLoader:
             )
         )
         e = chunk.events
+        if e.occurred_at:
+            first = datetime.fromtimestamp(min(e.occurred_at), tz=UTC)
+            last = datetime.fromtimestamp(max(e.occurred_at), tz=UTC)
+            event_partitions_ensure(months=months_between(first.date(), last.date()))
+        # The ledger the ingest pipeline dedups against: a demo event re-sent through the API
+        # is a duplicate, not a second row (empty fingerprint: payload unknown, same message).
+        self._writer(
+            MessageReceipt, ("source", "message_id", "fingerprint", "occurred_at", "received_at")
+        ).write(
+            (DEMO_SOURCE, event_id, "", occurred_at, occurred_at + 1)
+            for event_id, occurred_at in zip(e.event_id, e.occurred_at, strict=True)
+        )
         self._writer(
             Event,
             (
