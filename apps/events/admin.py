@@ -11,7 +11,18 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from apps.events.models import Event, Order, OrderLine, Review, SocialPost
+from apps.core.errors import Conflict
+from apps.events.choices import QuarantineStatus
+from apps.events.models import (
+    Event,
+    MessageReceipt,
+    Order,
+    OrderLine,
+    QuarantinedMessage,
+    Review,
+    SocialPost,
+)
+from apps.events.services import quarantine_discard, quarantine_replay
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -198,3 +209,62 @@ class SocialPostAdmin(ReadOnlyAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return admin.ModelAdmin.has_delete_permission(self, request, obj)
+
+
+@admin.register(QuarantinedMessage)
+class QuarantinedMessageAdmin(ReadOnlyAdmin):
+    """Messages that were not stored. Replay and discard go through the quarantine services
+    (Data > Quarantine in the web UI also lets a user fix the payload before a replay)."""
+
+    list_display = ["received_at", "kind", "status", "source", "message_id", "field", "error"]
+    list_filter = ["status", "kind", "received_via", "source"]
+    search_fields = ["=message_id", "error"]
+    readonly_fields = [
+        "kind",
+        "status",
+        "source",
+        "message_id",
+        "message_type",
+        "payload",
+        "raw_body",
+        "error",
+        "field",
+        "received_via",
+        "api_key_prefix",
+        "received_at",
+        "resolved_at",
+        "resolution_note",
+    ]
+    date_hierarchy = "received_at"
+    actions = ["replay_selected", "discard_selected"]
+
+    @admin.action(description="Replay selected messages as they are")
+    def replay_selected(self, request: HttpRequest, queryset: Any) -> None:
+        outcomes = {"replayed": 0, "still refused": 0, "not open": 0}
+        for entry_id in queryset.values_list("pk", flat=True):
+            try:
+                entry, _result = quarantine_replay(entry_id=entry_id)
+            except Conflict:
+                outcomes["not open"] += 1
+                continue
+            outcomes[
+                "replayed" if entry.status == QuarantineStatus.REPLAYED else "still refused"
+            ] += 1
+        self.message_user(request, ", ".join(f"{count} {name}" for name, count in outcomes.items()))
+
+    @admin.action(description="Discard selected messages")
+    def discard_selected(self, request: HttpRequest, queryset: Any) -> None:
+        discarded = 0
+        for entry_id in queryset.filter(status=QuarantineStatus.OPEN).values_list("pk", flat=True):
+            quarantine_discard(entry_id=entry_id, note=f"Discarded in the admin by {request.user}.")
+            discarded += 1
+        self.message_user(request, f"{discarded} discarded")
+
+
+@admin.register(MessageReceipt)
+class MessageReceiptAdmin(ReadOnlyAdmin):
+    """The idempotency ledger: which message ids of which source were stored, and when."""
+
+    list_display = ["source", "message_id", "occurred_at", "received_at", "fingerprint"]
+    list_filter = ["source"]
+    search_fields = ["=message_id"]
