@@ -52,10 +52,15 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
 
 
 class QueryKeyAuthentication(ApiKeyAuthentication):
-    """`?key=<key>` for the ingestion endpoints only: navigator.sendBeacon and tracking pixels
-    cannot send headers. Use a key holding only `events:write` in pages and emails."""
+    """`?key=<key>`, only on views that set `accepts_query_key = True` (the ingestion
+    endpoints and the pixel): navigator.sendBeacon and tracking pixels cannot send headers.
+    Use a key holding only `events:write` in pages and emails. Listed in the default
+    authentication classes, so views need not import this app."""
 
     def authenticate(self, request: Any) -> tuple[ApiKeyUser, ApiKey] | None:
+        view = (getattr(request, "parser_context", None) or {}).get("view")
+        if not getattr(view, "accepts_query_key", False):
+            return None
         raw_key = request.query_params.get("key", "").strip()
         if not raw_key:
             return None

@@ -9,6 +9,8 @@ class Scope(models.TextChoices):
     EVENTS_WRITE = "events:write", "Send events"
     EVENTS_READ = "events:read", "Read events and orders"
     IMPORTS_WRITE = "imports:write", "Upload data imports"
+    QUARANTINE_WRITE = "quarantine:write", "Replay or discard quarantined messages"
+    CONTENT_WRITE = "content:write", "Send reviews and social posts (intake webhooks)"
     IMPORTS_READ = "imports:read", "Read import jobs and their error files"
     CUSTOMERS_READ = "customers:read", "Read customers"
     CUSTOMERS_WRITE = "customers:write", "Create and update customers"

@@ -21,7 +21,6 @@ from drf_spectacular.utils import (
 from rest_framework import serializers
 from rest_framework.request import Request
 
-from apps.accounts.authentication import ApiKeyAuthentication, QueryKeyAuthentication
 from apps.core.api.errors import ErrorSerializer
 from apps.core.api.views import ScopedAPIView
 from apps.events.services import MAX_BATCH_MESSAGES, events_ingest, quarantine_record_malformed
@@ -72,7 +71,8 @@ class IngestView(ScopedAPIView):
     """Shared body handling of the ingestion endpoints."""
 
     required_scopes = {"POST": "events:write"}
-    authentication_classes = [ApiKeyAuthentication, QueryKeyAuthentication]
+    # `?key=` too (apps.accounts.authentication.QueryKeyAuthentication reads this flag).
+    accepts_query_key = True
     message_type: ClassVar[str] = ""
     received_via: ClassVar[str] = "api"
 

@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from apps.events.choices import SocialPlatform
 from apps.events.models import Event, Order, OrderLine, Review, SocialPost
 
 _CUSTOMER_HELP = "External id of the customer; null when not known."
@@ -172,3 +173,157 @@ class SocialPostSerializer(serializers.ModelSerializer):
             "shares": {"help_text": "Shares when last seen."},
             "posted_at": {"help_text": "When it was posted."},
         }
+
+
+# ---------- Webhook-style intake of reviews and social posts ----------
+
+MAX_WEBHOOK_ITEMS = 500
+
+
+class ReviewInputSerializer(serializers.Serializer):
+    """A review as a review platform or the shop sends it; (source, external_id) identifies it."""
+
+    external_id = serializers.CharField(
+        max_length=128, help_text="The review's id at the source: the idempotency key."
+    )
+    source = serializers.CharField(
+        max_length=64,
+        required=False,
+        default="shop",
+        help_text="Where the review comes from: shop (default), trustpilot, amazon ...",
+    )
+    product = serializers.CharField(max_length=64, help_text="SKU of the reviewed product.")
+    customer = serializers.CharField(
+        max_length=128,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="External id of the customer who wrote it, if known (must exist).",
+    )
+    rating = serializers.IntegerField(min_value=1, max_value=5, help_text="Stars, 1 to 5.")
+    title = serializers.CharField(
+        max_length=255,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="Headline of the review.",
+    )
+    text = serializers.CharField(
+        required=False,
+        default="",
+        allow_blank=True,
+        max_length=20_000,
+        help_text="Body of the review.",
+    )
+    language = serializers.CharField(
+        max_length=8, required=False, default="", allow_blank=True, help_text="en, zh ..."
+    )
+    reviewed_at = serializers.DateTimeField(
+        help_text="When the review was written (ISO 8601 with a time zone)."
+    )
+
+    def to_service(self) -> dict:
+        """The validated review as keyword arguments of `review_upsert`."""
+        data = dict(self.validated_data)
+        data["product_sku"] = data.pop("product")
+        data["customer_external_id"] = data.pop("customer")
+        return data
+
+
+class SocialPostInputSerializer(serializers.Serializer):
+    """A post as a crawler or a platform's webhook sends it; (platform, external_id) identifies
+    it."""
+
+    platform = serializers.ChoiceField(
+        choices=SocialPlatform.choices,
+        help_text="twitter, instagram, facebook, weibo, xiaohongshu, tiktok or other.",
+    )
+    external_id = serializers.CharField(
+        max_length=128, help_text="The platform's post id: the idempotency key with platform."
+    )
+    text = serializers.CharField(max_length=20_000, help_text="Text of the post.")
+    posted_at = serializers.DateTimeField(
+        help_text="When it was posted (ISO 8601 with a time zone)."
+    )
+    author_handle = serializers.CharField(
+        max_length=128,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="Handle of the author on the platform.",
+    )
+    likes = serializers.IntegerField(
+        min_value=0, required=False, default=0, help_text="Likes when seen."
+    )
+    shares = serializers.IntegerField(
+        min_value=0, required=False, default=0, help_text="Shares when seen."
+    )
+    language = serializers.CharField(
+        max_length=8, required=False, default="", allow_blank=True, help_text="en, zh ..."
+    )
+    product = serializers.CharField(
+        max_length=64,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="SKU of the product the post is about, if any (must exist).",
+    )
+    customer = serializers.CharField(
+        max_length=128,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="External id of the customer who posted, if known (must exist).",
+    )
+
+    def to_service(self) -> dict:
+        """The validated post as keyword arguments of `social_post_upsert`."""
+        data = dict(self.validated_data)
+        data["product_sku"] = data.pop("product")
+        data["customer_external_id"] = data.pop("customer")
+        return data
+
+
+def _items_field(item_serializer: type[serializers.Serializer], what: str) -> serializers.Field:
+    return item_serializer(
+        many=True,
+        help_text=f"Up to {MAX_WEBHOOK_ITEMS} {what}; each is stored or refused on its own.",
+    )
+
+
+class ReviewBatchInputSerializer(serializers.Serializer):
+    """Many reviews in one request (a crawler's batch)."""
+
+    items = _items_field(ReviewInputSerializer, "reviews")
+
+
+class SocialPostBatchInputSerializer(serializers.Serializer):
+    """Many posts in one request (a crawler's batch)."""
+
+    items = _items_field(SocialPostInputSerializer, "posts")
+
+
+class ItemOutcomeSerializer(serializers.Serializer):
+    """What became of one item of a batch."""
+
+    index = serializers.IntegerField(help_text="Position of the item in `items`.")
+    external_id = serializers.CharField(help_text="The item's external_id as sent (may be empty).")
+    reason = serializers.CharField(required=False, help_text="Why it was refused.")
+    field = serializers.CharField(
+        required=False, help_text="The refused field, e.g. rating or product."
+    )
+
+
+class ItemBatchResultSerializer(serializers.Serializer):
+    """Outcome of a batch: every item is in exactly one list."""
+
+    created = ItemOutcomeSerializer(many=True, help_text="Stored now.")
+    updated = ItemOutcomeSerializer(
+        many=True, help_text="Known already: updated with what was sent (or unchanged)."
+    )
+    rejected = ItemOutcomeSerializer(
+        many=True, help_text="Refused, with the reason and field; nothing of them is stored."
+    )
+    counts = serializers.DictField(
+        child=serializers.IntegerField(), help_text="created, updated, rejected."
+    )

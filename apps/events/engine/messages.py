@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -110,7 +110,7 @@ class MessageError:
     message_id: str = ""
     message_type: str = ""
     source: str = ""
-    payload: Any = field(default=None)
+    payload: Any = None
 
 
 class _Invalid(Exception):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -12,7 +13,7 @@ from django.utils import timezone
 
 from apps.core.errors import Conflict, NotFound, ValidationFailed
 from apps.events.choices import QuarantineKind, QuarantineStatus
-from apps.events.contracts import IngestResult
+from apps.events.contracts import IngestResult, MessageOutcome
 from apps.events.models import QuarantinedMessage
 from apps.events.services.ingest import MAX_BATCH_MESSAGES, events_ingest
 from apps.events.services.quarantine import _open_entry
@@ -65,20 +66,39 @@ def quarantine_replay(
         entry.payload = payload if entry.kind != QuarantineKind.MALFORMED else entry.payload
         if entry.kind == QuarantineKind.MALFORMED:
             entry.raw_body = orjson.dumps(payload).decode()
-    if result.rejected:
-        entry.error = "; ".join(outcome.reason for outcome in result.rejected)
-        entry.field = result.rejected[0].field
-        entry.resolution_note = f"Replay at {timezone.now():%Y-%m-%d %H:%M} refused: {entry.error}"
-    else:
-        entry.status = QuarantineStatus.REPLAYED
-        entry.resolved_at = timezone.now()
-        entry.resolution_note = (
-            f"Replayed: {len(result.accepted)} stored, {len(result.duplicates)} already stored."
-        )
-        if new_message_id:
-            entry.resolution_note += f" Stored under new message ids ending in {_suffix(entry)}."
+    _record_outcome(
+        entry,
+        accepted=len(result.accepted),
+        duplicates=len(result.duplicates),
+        rejected=result.rejected,
+        new_message_id=new_message_id,
+    )
     entry.save()
     return entry, result
+
+
+def _record_outcome(
+    entry: QuarantinedMessage,
+    *,
+    accepted: int,
+    duplicates: int,
+    rejected: Sequence[MessageOutcome],
+    new_message_id: bool = False,
+    now: datetime | None = None,
+) -> None:
+    """Close the entry when nothing was refused; else keep it open with the new reason."""
+    now = now or timezone.now()
+    entry.updated_at = now  # bulk_update does not set auto_now fields
+    if rejected:
+        entry.error = "; ".join(outcome.reason for outcome in rejected)
+        entry.field = rejected[0].field
+        entry.resolution_note = f"Replay at {now:%Y-%m-%d %H:%M} refused: {entry.error}"
+        return
+    entry.status = QuarantineStatus.REPLAYED
+    entry.resolved_at = now
+    entry.resolution_note = f"Replayed: {accepted} stored, {duplicates} already stored."
+    if new_message_id:
+        entry.resolution_note += f" Stored under new message ids ending in {_suffix(entry)}."
 
 
 def _suffix(entry: QuarantinedMessage) -> str:
@@ -121,13 +141,37 @@ def quarantine_replay_many(*, entry_ids: Sequence[int]) -> ReplayManyResult:
     """Replay open entries as stored (e.g. every reject of a source after the catalogue or a
     sender was fixed); at most MAX_BULK_ENTRIES at a time.
 
-    Each entry is replayed in its own transaction on purpose: one refused entry does not hold
-    back the others, and a long run holds no locks on entries it is done with.
+    Entries holding one message go through the pipeline together, one call per source and
+    up to 1,000 messages (a /batch's worth, one transaction): a thousand entries take about
+    as long as one batch instead of a thousand round trips. Malformed bodies, which hold
+    whole batches, are replayed one by one, each in its own transaction. Entries no longer
+    open are skipped.
     """
-    replayed = still_open = skipped = stored = 0
-    for entry_id in list(entry_ids)[:MAX_BULK_ENTRIES]:
+    wanted = list(dict.fromkeys(entry_ids))[:MAX_BULK_ENTRIES]
+    replayed = still_open = stored = 0
+    with transaction.atomic():
+        entries = list(
+            QuarantinedMessage.objects.select_for_update()
+            .filter(pk__in=wanted, status=QuarantineStatus.OPEN)
+            .order_by("pk")
+        )
+        skipped = len(wanted) - len(entries)
+        singles = [entry for entry in entries if not _holds_a_batch(entry)]
+        by_source: dict[str, list[QuarantinedMessage]] = {}
+        for entry in singles:
+            by_source.setdefault(entry.source or "api", []).append(entry)
+        for source, group in by_source.items():
+            for start in range(0, len(group), MAX_BATCH_MESSAGES):
+                chunk = group[start : start + MAX_BATCH_MESSAGES]
+                closed, accepted = _replay_together(chunk, source)
+                replayed += closed
+                still_open += len(chunk) - closed
+                stored += accepted
+    for entry in entries:
+        if not _holds_a_batch(entry):
+            continue
         try:
-            entry, result = quarantine_replay(entry_id=entry_id)
+            replayed_entry, result = quarantine_replay(entry_id=entry.pk)
         except (NotFound, Conflict):
             skipped += 1
             continue
@@ -135,10 +179,54 @@ def quarantine_replay_many(*, entry_ids: Sequence[int]) -> ReplayManyResult:
             still_open += 1
             continue
         stored += len(result.accepted)
-        if entry.status == QuarantineStatus.REPLAYED:
+        if replayed_entry.status == QuarantineStatus.REPLAYED:
             replayed += 1
         else:
             still_open += 1
     return ReplayManyResult(
         replayed=replayed, still_open=still_open, skipped=skipped, stored=stored
     )
+
+
+def _holds_a_batch(entry: QuarantinedMessage) -> bool:
+    payload = entry.payload
+    return entry.kind == QuarantineKind.MALFORMED or (
+        isinstance(payload, dict) and isinstance(payload.get("batch"), list)
+    )
+
+
+def _replay_together(entries: list[QuarantinedMessage], source: str) -> tuple[int, int]:
+    """One pipeline call for entries of one message each; returns (closed, events stored)."""
+    result = events_ingest(
+        messages=[entry.payload for entry in entries],
+        source=source,
+        received_via="replay",
+        quarantine=False,
+    )
+    accepted = {outcome.index for outcome in result.accepted}
+    duplicates = {outcome.index for outcome in result.duplicates}
+    refused = {outcome.index: outcome for outcome in result.rejected}
+    now = timezone.now()
+    # Entries with the same outcome are written in one UPDATE (a few in all: stored, already
+    # stored, and one per distinct refusal), far faster than a row-by-row bulk_update.
+    same_outcome: dict[tuple[str, str, str, str], list[int]] = {}
+    for index, entry in enumerate(entries):
+        _record_outcome(
+            entry,
+            accepted=int(index in accepted),
+            duplicates=int(index in duplicates),
+            rejected=[refused[index]] if index in refused else [],
+            now=now,
+        )
+        key = (entry.status, entry.resolution_note, entry.error, entry.field)
+        same_outcome.setdefault(key, []).append(entry.pk)
+    for (status, note, error, field), entry_ids in same_outcome.items():
+        QuarantinedMessage.objects.filter(pk__in=entry_ids).update(
+            status=status,
+            resolved_at=now if status == QuarantineStatus.REPLAYED else None,
+            resolution_note=note,
+            error=error,
+            field=field,
+            updated_at=now,
+        )
+    return len(entries) - len(refused), len(accepted)
