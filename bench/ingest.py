@@ -183,7 +183,15 @@ def prepare_database(env: dict) -> str:
         [python, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
     )
     created = subprocess.run(
-        [python, "manage.py", "create_api_key", "--name", "bench-ingest", "--scopes", "events:write"],
+        [
+            python,
+            "manage.py",
+            "create_api_key",
+            "--name",
+            "bench-ingest",
+            "--scopes",
+            "events:write",
+        ],
         cwd=ROOT,
         env=env,
         check=True,
@@ -405,7 +413,9 @@ def main() -> int:
         f"rows {rows:,} = ids {distinct:,} | COPY {ceiling:,.0f} rows/s | "
         f"{result['ratio_to_copy']:.0%} of COPY |"
     )
-    return 0 if result["row_check"]["nothing_lost"] and result["row_check"]["nothing_doubled"] else 1
+    return (
+        0 if result["row_check"]["nothing_lost"] and result["row_check"]["nothing_doubled"] else 1
+    )
 
 
 if __name__ == "__main__":

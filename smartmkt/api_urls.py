@@ -10,5 +10,7 @@ urlpatterns = [
     path("v1/", include("apps.customers.api.urls")),
     path("v1/", include("apps.catalog.api.urls")),
     path("v1/", include("apps.events.api.urls")),
+    path("v1/", include("apps.quality.api.urls")),
+    path("v1/", include("apps.imports.api.urls")),
     path("v1/ml/", include("apps.ml.api.urls")),
 ]

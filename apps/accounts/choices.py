@@ -54,3 +54,6 @@ class AuditAction(models.TextChoices):
     TRAINING_STARTED = "ml.run_started", "Training run started"
     MODEL_ACTIVATED = "ml.model_activated", "Model version made champion by hand"
     DEMO_DATA_GENERATED = "core.demo_generated", "Demo data generated"
+    CUSTOMERS_MERGED = "customers.merged", "Customers merged"
+    CUSTOMERS_SPLIT = "customers.split", "Customer merge split back"
+    CLEANING_STARTED = "quality.cleaning_started", "Cleaning run started"

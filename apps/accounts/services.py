@@ -166,6 +166,8 @@ _ROLE_PERMISSION_APPS = [
     "customers",
     "catalog",
     "events",
+    "imports",
+    "quality",
     "segments",
     "campaigns",
     "recommendations",

@@ -77,6 +77,16 @@ class Product(BaseModel):
         default=True, help_text="Inactive products are not recommended."
     )
     launched_at = models.DateTimeField(null=True, blank=True)
+    price_band = models.CharField(
+        max_length=8,
+        blank=True,
+        help_text="budget, mid, upper or premium by price quartile; set by the cleaning pipeline.",
+    )
+    imputed_values = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Fields the cleaning pipeline filled in (e.g. cost), with the value it used.",
+    )
 
     class Meta:
         ordering = ["title"]

@@ -5,12 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Model, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
 
 from apps.core.admin import ServiceErrorsAdminMixin
-from apps.customers.models import Consent, Customer, CustomerAlias
+from apps.core.errors import DomainError
+from apps.customers.models import Consent, Customer, CustomerAlias, CustomerMerge, MergeStatus
 from apps.customers.services import (
     ALIAS_KINDS,
     PROFILE_FIELDS,
@@ -19,6 +25,7 @@ from apps.customers.services import (
     customer_create,
     customer_update,
 )
+from apps.customers.services.identity import customer_merge, customer_split
 
 PROFILE_HELP = {
     "external_id": "The shop's customer id; the API's path key. Cannot change later.",
@@ -154,6 +161,7 @@ class CustomerAdmin(ServiceErrorsAdminMixin):
     list_per_page = 50
     ordering = ["-signup_at", "-id"]
     inlines = [ConsentHistoryInline, ConsentRecordInline, AliasListInline, AliasAddInline]
+    actions = ["merge_selected"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Customer | None = None) -> list[str]:
         return ["external_id", "created_at", "updated_at"] if obj else []
@@ -194,3 +202,152 @@ class CustomerAdmin(ServiceErrorsAdminMixin):
                 )
         # The admin's change message reads these (normally set by formset.save()).
         formset.new_objects, formset.changed_objects, formset.deleted_objects = created, [], []
+
+    @admin.action(description="Merge selected customers", permissions=["change", "delete"])
+    def merge_selected(
+        self, request: HttpRequest, queryset: QuerySet[Customer]
+    ) -> HttpResponse | None:
+        """Ask which profile survives (an intermediate page), then merge the others into it."""
+        customers = list(queryset.order_by("signup_at", "pk"))
+        if len(customers) < 2:
+            self.message_user(request, "Select at least two customers to merge.", messages.WARNING)
+            return None
+        survivor = request.POST.get("survivor")
+        if request.POST.get("confirm") == "yes" and survivor:
+            try:
+                with transaction.atomic():  # all or none
+                    merges = [
+                        customer_merge(
+                            survivor_external_id=survivor,
+                            merged_external_id=customer.external_id,
+                            actor=request.user,
+                            reason="admin",
+                        )
+                        for customer in customers
+                        if customer.external_id != survivor
+                    ]
+            except DomainError as error:
+                self.message_user(request, f"Not merged: {error.message}", messages.ERROR)
+                return None
+            self.message_user(
+                request,
+                f"Merged {len(merges)} profile(s) into {survivor}; each merge can be split back "
+                "from Customer merges.",
+                messages.SUCCESS,
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Merge customers: choose the profile to keep",
+            "opts": self.model._meta,
+            "customers": customers,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "customers/admin/merge.html", context)
+
+
+@admin.register(CustomerMerge)
+class CustomerMergeAdmin(admin.ModelAdmin):
+    """Merges are made by the merge action, the Quality page, the API or the pipeline, and
+    undone here with "Split back"; rows are never edited."""
+
+    list_display = [
+        "id",
+        "merged_external_id",
+        "survivor_external_id",
+        "status",
+        "reason",
+        "merged_by",
+        "merged_label",
+        "created_at",
+        "split_at",
+    ]
+    list_filter = ["status", "reason"]
+    search_fields = ["=merged_external_id", "=survivor_external_id"]
+    date_hierarchy = "created_at"
+    actions = ["split_selected"]
+    fields = [
+        "survivor",
+        "survivor_external_id",
+        "merged_external_id",
+        "merged_customer_id",
+        "status",
+        "reason",
+        "merged_by",
+        "merged_label",
+        "created_at",
+        "split_at",
+        "split_by",
+        "split_label",
+        "moved_counts",
+        "snapshot",
+        "survivor_before",
+        "split_button",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # the record is what makes a split possible
+
+    @admin.display(description="Rows moved")
+    def moved_counts(self, merge: CustomerMerge) -> str:
+        counts = {kind: len(ids) for kind, ids in merge.moved.items() if isinstance(ids, list)}
+        return ", ".join(f"{count} {kind.replace('_', ' ')}" for kind, count in counts.items())
+
+    @admin.display(description="Undo")
+    def split_button(self, merge: CustomerMerge) -> str:
+        if merge.status != MergeStatus.MERGED:
+            return "Split back already."
+        url = reverse("admin:customers_customermerge_split", args=[merge.pk])
+        return format_html('<a class="button" href="{}">Split back</a>', url)
+
+    def get_urls(self) -> list[Any]:
+        split = path(
+            "<int:merge_id>/split/",
+            self.admin_site.admin_view(self.split_view),
+            name="customers_customermerge_split",
+        )
+        return [split, *super().get_urls()]
+
+    def split_view(self, request: HttpRequest, merge_id: int) -> HttpResponse:
+        """Confirm (GET), then split the merge back (POST)."""
+        if not request.user.has_perm("customers.change_customer"):
+            raise PermissionDenied
+        if request.method != "POST":
+            context = {
+                **self.admin_site.each_context(request),
+                "title": "Split a merge back",
+                "opts": self.model._meta,
+                "merge": self.get_object(request, str(merge_id)),
+            }
+            return TemplateResponse(request, "customers/admin/split_confirm.html", context)
+        self._split(request, [merge_id])
+        return HttpResponseRedirect(
+            reverse("admin:customers_customermerge_change", args=[merge_id])
+        )
+
+    @admin.action(description="Split back selected merges")
+    def split_selected(self, request: HttpRequest, queryset: QuerySet[CustomerMerge]) -> None:
+        if not request.user.has_perm("customers.change_customer"):
+            raise PermissionDenied
+        self._split(request, list(queryset.order_by("-pk").values_list("pk", flat=True)))
+
+    def _split(self, request: HttpRequest, merge_ids: list[int]) -> None:
+        # Newest first: a later merge that took the survivor away must be undone before.
+        for merge_id in merge_ids:
+            try:
+                merge = customer_split(merge_id=merge_id, actor=request.user)
+            except DomainError as error:
+                self.message_user(request, f"Merge {merge_id}: {error.message}", messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    f"{merge.merged_external_id} is its own customer again.",
+                    messages.SUCCESS,
+                )

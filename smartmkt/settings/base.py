@@ -243,6 +243,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a `kind`; name the enums so the schema stays unambiguous.
+    "ENUM_NAME_OVERRIDES": {"ImportKindEnum": "apps.imports.choices.ImportKind"},
     "SWAGGER_UI_DIST": "/static/vendor/swagger-ui",
     "SWAGGER_UI_FAVICON_HREF": "/static/img/favicon.svg",
     "APPEND_COMPONENTS": {

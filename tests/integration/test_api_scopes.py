@@ -27,7 +27,9 @@ from apps.core.api.scopes import ANY_SCOPE
 from apps.customers.tests.factories import CustomerFactory
 from apps.events.services import quarantine_record_malformed
 from apps.events.tests.factories import OrderFactory, OrderLineFactory
+from apps.imports.tests.factories import ImportJobFactory
 from apps.ml.tests.factories import ModelVersionFactory, TrainingRunFactory
+from apps.quality.services import cleaning_run, duplicate_group_merge
 
 pytestmark = pytest.mark.django_db
 
@@ -65,7 +67,15 @@ def path_values(settings: Any, tmp_path: Path) -> dict[tuple[str, str], str]:
     quarantine_id = quarantine_record_malformed(
         raw_body=b'{"batch": [', error="body: not valid JSON", received_via="batch"
     )
+    quality_run = cleaning_run(entities=["events"])
+    CustomerFactory(external_id="scope-dup")
+    merge = duplicate_group_merge(
+        survivor_external_id="scope-customer", merged_external_ids=["scope-dup"]
+    )[0]
     return {
+        ("/api/v1/quality/reports/", "entity"): "events",
+        ("/api/v1/quality/runs/", "run_id"): str(quality_run.pk),
+        ("/api/v1/quality/merges/", "merge_id"): str(merge.pk),
         ("/api/v1/customers/", "external_id"): customer.external_id,
         ("/api/v1/orders/", "external_id"): order.external_id,
         ("/api/v1/products/", "sku"): product.sku,
@@ -73,6 +83,7 @@ def path_values(settings: Any, tmp_path: Path) -> dict[tuple[str, str], str]:
         ("/api/v1/ml/runs/", "run_id"): str(run.pk),
         ("/api/v1/ml/models/", "model_version_id"): str(version.pk),
         ("/api/v1/quarantine/", "entry_id"): str(quarantine_id),
+        ("/api/v1/imports/", "import_id"): str(ImportJobFactory().pk),
     }
 
 

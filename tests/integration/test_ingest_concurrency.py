@@ -46,7 +46,7 @@ def _run_concurrently(batches: list[list[dict]]) -> list:
         try:
             barrier.wait()
             results[position] = events_ingest(messages=batches[position])
-        except BaseException as error:  # reported below: a thread must not swallow it
+        except Exception as error:  # noqa: BLE001  (re-raised by the assert below)
             failures.append(error)
         finally:
             connection.close()

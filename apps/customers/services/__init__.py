@@ -6,6 +6,7 @@ resolve:  bulk id resolution for event ingestion (ensure, link aliases, traits)
 bulk:     streaming bulk upserts of customers for imports and ingestion
 """
 
+from apps.customers.services.bulk import customer_bulk_ensure
 from apps.customers.services.profiles import (
     ALIAS_KINDS,
     PROFILE_FIELDS,
@@ -16,7 +17,6 @@ from apps.customers.services.profiles import (
 )
 from apps.customers.services.resolve import (
     customer_aliases_link,
-    customer_ids_ensure,
     customer_traits_apply_many,
 )
 
@@ -28,6 +28,6 @@ __all__ = [
     "customer_create",
     "customer_update",
     "customer_aliases_link",
-    "customer_ids_ensure",
+    "customer_bulk_ensure",
     "customer_traits_apply_many",
 ]

@@ -1,14 +1,15 @@
 """Bulk identity resolution for event ingestion: ids of customers by external id or alias.
 
 The events pipeline resolves a whole batch in a few queries: customers named by `user_id` are
-created bare when unknown (PostHog creates a person on first sight too), anonymous ids link to
-a customer on `identify`/`alias`, and identify traits update the profile through
-`customer_update` so they are normalised like every other write.
+ensured by `customer_bulk_ensure` (bulk.py: created bare when unknown, as PostHog creates a
+person on first sight; a merged profile's id resolves to its survivor), anonymous ids link to a
+customer on `identify`/`alias`, and identify traits update the profile, normalised like every
+other write.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -36,27 +37,6 @@ TRAIT_FIELDS = {
     "region": "region",
 }
 ADDRESS_FIELDS = {"city": "city", "country": "country", "state": "region", "region": "region"}
-
-
-# savepoint=False: called inside the ingest transaction hundreds of times a second; a
-# statement of its own, it needs no savepoint to roll back to.
-@transaction.atomic(savepoint=False)
-def customer_ids_ensure(*, external_ids: Iterable[str]) -> dict[str, int]:
-    """Customer ids by external id; unknown ids get a bare profile (race-safe, bulk)."""
-    wanted = {external_id for external_id in external_ids if external_id}
-    if not wanted:
-        return {}
-    found = dict(Customer.objects.filter(external_id__in=wanted).values_list("external_id", "pk"))
-    missing = sorted(wanted - found.keys())
-    if missing:
-        Customer.objects.bulk_create(
-            [Customer(external_id=external_id) for external_id in missing],
-            ignore_conflicts=True,
-        )
-        found.update(
-            Customer.objects.filter(external_id__in=missing).values_list("external_id", "pk")
-        )
-    return found
 
 
 @transaction.atomic(savepoint=False)
@@ -134,35 +114,32 @@ def traits_to_profile(traits: Mapping[str, Any]) -> dict[str, Any]:
 
 @transaction.atomic(savepoint=False)
 def customer_traits_apply_many(
-    *, traits_by_external_id: Mapping[str, Mapping[str, Any]]
-) -> dict[str, ValidationFailed]:
-    """Apply identify traits to many existing customers; returns the refusals by external id.
+    *, traits_by_customer_id: Mapping[int, Mapping[str, Any]]
+) -> dict[int, ValidationFailed]:
+    """Apply identify traits to many existing customers; returns the refusals by customer id.
 
     One SELECT for all of them; a profile is written only when a trait changes it (browsers
     re-send the same traits on every identify, so most calls write nothing). Each changed
     profile is validated and saved in its own savepoint, in external-id order (no deadlocks
     between concurrent batches); attributes are merged, not replaced.
     """
-    refusals: dict[str, ValidationFailed] = {}
-    changes_by_id: dict[str, dict[str, Any]] = {}
-    for external_id, traits in traits_by_external_id.items():
+    refusals: dict[int, ValidationFailed] = {}
+    changes_by_id: dict[int, dict[str, Any]] = {}
+    for customer_id, traits in traits_by_customer_id.items():
         try:
             changes = traits_to_profile(traits)
             if changes:
-                changes_by_id[external_id] = _normalise_profile(changes)
+                changes_by_id[customer_id] = _normalise_profile(changes)
         except ValidationFailed as error:
-            refusals[external_id] = error
+            refusals[customer_id] = error
     if not changes_by_id:
         return refusals
-    customers = {
-        customer.external_id: customer
-        for customer in Customer.objects.filter(external_id__in=changes_by_id.keys())
-    }
-    for external_id in sorted(changes_by_id):
-        customer = customers.get(external_id)
+    customers = Customer.objects.in_bulk(list(changes_by_id))
+    for customer_id in sorted(changes_by_id):
+        customer = customers.get(customer_id)
         if customer is None:
             continue
-        changes = changes_by_id[external_id]
+        changes = changes_by_id[customer_id]
         if "attributes" in changes:
             changes["attributes"] = {**(customer.attributes or {}), **changes["attributes"]}
         changed = [field for field, value in changes.items() if getattr(customer, field) != value]
@@ -181,5 +158,5 @@ def customer_traits_apply_many(
         except DjangoValidationError as error:
             for field, value in original.items():
                 setattr(customer, field, value)
-            refusals[external_id] = ValidationFailed.from_django(error)
+            refusals[customer_id] = ValidationFailed.from_django(error)
     return refusals

@@ -32,7 +32,7 @@ from apps.core.errors import Conflict, ValidationFailed
 from apps.customers.selectors import customer_ids_by_alias
 from apps.customers.services import (
     customer_aliases_link,
-    customer_ids_ensure,
+    customer_bulk_ensure,
     customer_traits_apply_many,
 )
 from apps.events.choices import QuarantineKind
@@ -139,11 +139,21 @@ def _outcome(message: ParsedMessage | MessageError) -> MessageOutcome:
     return MessageOutcome(index=message.index, message_id=message.message_id)
 
 
+def _customers_ensure(messages: list[ParsedMessage]) -> dict[str, int]:
+    """Customer ids of the messages' user ids; unknown ones are created, signed up at their
+    first event of the batch; a merged profile's old id resolves to its survivor."""
+    first_seen: dict[str, datetime] = {}
+    for message in messages:
+        if message.user_id:
+            seen = first_seen.get(message.user_id)
+            if seen is None or message.occurred_at < seen:
+                first_seen[message.user_id] = message.occurred_at
+    return dict(customer_bulk_ensure(first_seen=first_seen).ids) if first_seen else {}
+
+
 def _resolve_customers(messages: list[ParsedMessage]) -> dict[int, int | None]:
     """Customer id per message index; links anonymous ids named by identify/alias."""
-    customer_ids = customer_ids_ensure(
-        external_ids=[message.user_id for message in messages if message.user_id]
-    )
+    customer_ids = _customers_ensure(messages)
     links: dict[str, int] = {}
     for message in messages:
         if not message.user_id:
@@ -207,26 +217,32 @@ def _apply_identifies(messages: list[ParsedMessage]) -> dict[int, MessageError]:
     batch's identify writes are redone without it, so a refusal leaves no bare customer.
     """
     identifies = [m for m in messages if m.message_type == "identify" and m.user_id]
-    traits: dict[str, dict[str, Any]] = {}
-    for message in identifies:
-        traits.setdefault(message.user_id, {}).update(message.traits)
-    refused_customers: dict[str, ValidationFailed] = {}
+    refused_users: dict[str, ValidationFailed] = {}
     for _attempt in range(3):
-        wanted = {key: value for key, value in traits.items() if key not in refused_customers}
+        wanted = [m for m in identifies if m.user_id not in refused_users]
         try:
             with transaction.atomic():
-                customer_ids_ensure(external_ids=wanted.keys())
-                refusals = customer_traits_apply_many(traits_by_external_id=wanted)
+                ids = _customers_ensure(wanted)
+                traits: dict[int, dict[str, Any]] = {}
+                for message in wanted:
+                    traits.setdefault(ids[message.user_id], {}).update(message.traits)
+                refusals = customer_traits_apply_many(traits_by_customer_id=traits)
                 if refusals:
-                    raise _IdentifyRefused(refusals)
+                    raise _IdentifyRefused(
+                        {
+                            m.user_id: refusals[ids[m.user_id]]
+                            for m in wanted
+                            if ids[m.user_id] in refusals
+                        }
+                    )
         except _IdentifyRefused as refused:
-            refused_customers.update(refused.refusals)
+            refused_users.update(refused.refusals)
             continue
         break
     return {
-        message.index: _refusal(message, refused_customers[message.user_id])
+        message.index: _refusal(message, refused_users[message.user_id])
         for message in identifies
-        if message.user_id in refused_customers
+        if message.user_id in refused_users
     }
 
 
@@ -243,7 +259,7 @@ def _apply_orders(messages: list[ParsedMessage]) -> dict[int, MessageError]:
             continue
         try:
             with transaction.atomic():
-                customer_ids_ensure(external_ids=[message.user_id])
+                _customers_ensure([message])
                 order_create(
                     external_id=order.order_id,
                     placed_at=message.occurred_at,
@@ -419,6 +435,8 @@ def events_ingest(
         quarantined: list[int | None] = (
             list(quarantine_record_many(entries=entries)) if quarantine else [None] * len(entries)
         )
+    if accepted:
+        _cleaning_schedule(accepted)
     rejected = [
         MessageOutcome(
             index=error.index,
@@ -445,6 +463,22 @@ def events_ingest(
         duplicates=tuple(sorted(duplicates, key=_index)),
         rejected=tuple(sorted(rejected, key=_index)),
     )
+
+
+def _cleaning_schedule(accepted: list[ParsedMessage]) -> None:
+    """Ask the quality app for a (debounced) cleaning run over what this batch touched.
+
+    Imported here, not at module level: the quality pipeline writes through this app's
+    services, so a module-level import would be circular.
+    """
+    from apps.quality.services import cleaning_schedule
+
+    entities = ["events"]
+    if any(message.user_id for message in accepted):
+        entities.append("customers")
+    if any(message.order is not None for message in accepted):
+        entities.append("orders")
+    cleaning_schedule(entities=entities, trigger="ingest")
 
 
 def _conflict_reason(message: ParsedMessage, where: str) -> str:

@@ -437,3 +437,60 @@ def test_a_nul_character_in_the_message_id_is_quarantined_readably(client):
 
     assert body["counts"]["rejected"] == 1
     assert QuarantinedMessage.objects.get().message_id == "id\ufffdx"
+
+
+def test_an_accepted_batch_asks_for_a_cleaning_run_of_what_it_touched(
+    client, django_capture_on_commit_callbacks
+):
+    from django.core.cache import cache
+
+    from apps.quality.models import CleaningRun
+    from apps.quality.services.runs import PENDING_KEY
+
+    cache.delete_many([PENDING_KEY.format(entity=name) for name in ("events", "customers")])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        _post_batch(client, [_message(user_id="C-77")])
+
+    run = CleaningRun.objects.get()
+    assert run.trigger == "ingest"
+    assert sorted(run.entities) == ["customers", "events"]
+
+
+def test_a_fully_rejected_batch_asks_for_no_cleaning_run(
+    client, django_capture_on_commit_callbacks
+):
+    from apps.quality.models import CleaningRun
+
+    with django_capture_on_commit_callbacks(execute=True):
+        _post_batch(client, [_message(type="shout")])
+
+    assert CleaningRun.objects.count() == 0
+
+
+def test_a_merged_profiles_old_id_resolves_to_its_survivor(client):
+    from apps.customers.tests.factories import CustomerAliasFactory
+
+    survivor = CustomerFactory(external_id="C-SURVIVOR")
+    CustomerAliasFactory(customer=survivor, alias="C-OLD", kind="external")
+
+    body = _post_batch(client, [_message(user_id="C-OLD", anonymous_id=None)]).json()
+
+    assert body["counts"]["accepted"] == 1
+    assert Event.objects.get().customer_id == survivor.pk
+    assert not Customer.objects.filter(external_id="C-OLD").exists()
+
+
+def test_a_new_user_signs_up_at_their_first_event_of_the_batch(client):
+    early = (timezone.now() - timedelta(hours=3)).replace(microsecond=0)
+    late = timezone.now() - timedelta(hours=1)
+
+    _post_batch(
+        client,
+        [
+            _message(user_id="C-NEW", timestamp=late.isoformat()),
+            _message(user_id="C-NEW", timestamp=early.isoformat()),
+        ],
+    )
+
+    assert Customer.objects.get(external_id="C-NEW").signup_at == early

@@ -80,9 +80,7 @@ def test_queries_by_time_prune_to_the_month_partitions():
     event_partitions_ensure_ahead()
     start = timezone.now() - timedelta(days=1)
     with connection.cursor() as cursor:
-        cursor.execute(
-            "EXPLAIN SELECT count(*) FROM events_event WHERE occurred_at >= %s", [start]
-        )
+        cursor.execute("EXPLAIN SELECT count(*) FROM events_event WHERE occurred_at >= %s", [start])
         plan = "\n".join(row[0] for row in cursor.fetchall())
 
     assert "events_event_p2015" not in plan
