@@ -59,7 +59,8 @@ def months_between(start: date, end: date) -> list[tuple[int, int]]:
 
 
 def event_partition_list() -> list[dict]:
-    """The partitions of the events table with their bounds and approximate row counts."""
+    """The partitions of the events table with their bounds and approximate row counts
+    (the planner's estimate: None before the partition was first analysed)."""
     if not is_partitioned():
         return []
     with connection.cursor() as cursor:
@@ -76,7 +77,8 @@ def event_partition_list() -> list[dict]:
         )
         rows = cursor.fetchall()
     return [
-        {"name": name, "bounds": bounds, "approximate_rows": max(int(tuples), 0)}
+        # reltuples is -1 until the partition is first analysed (autovacuum does it).
+        {"name": name, "bounds": bounds, "approximate_rows": int(tuples) if tuples >= 0 else None}
         for name, bounds, tuples in rows
     ]
 

@@ -33,7 +33,6 @@ class Command(BaseCommand):
         for name in created:
             self.stdout.write(f"created {name}")
         for partition in partitions:
-            self.stdout.write(
-                f"{partition['name']:<26} {partition['approximate_rows']:>12,}  "
-                f"{partition['bounds']}"
-            )
+            rows = partition["approximate_rows"]
+            shown = "not analysed" if rows is None else f"~{rows:,}"
+            self.stdout.write(f"{partition['name']:<26} {shown:>14}  {partition['bounds']}")
