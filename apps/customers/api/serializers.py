@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from apps.customers.choices import AcquisitionChannel, ConsentPurpose, Gender
 from apps.customers.models import Consent, Customer
+from apps.customers.services.profiles import PROFILE_FIELDS
 
 _PROFILE_HELP = {
     "external_id": "The shop's customer id; the API's path key.",
@@ -22,6 +23,8 @@ _PROFILE_HELP = {
     "attributes": "Free-form traits as a JSON object.",
 }
 
+_AFTER_NAMES = PROFILE_FIELDS.index("last_name") + 1
+
 
 class CustomerSerializer(serializers.ModelSerializer):
     """A customer profile."""
@@ -30,22 +33,12 @@ class CustomerSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Customer
+        # The profile fields, with the full name next to the names it is made of.
         fields = [
             "external_id",
-            "email",
-            "phone",
-            "first_name",
-            "last_name",
+            *PROFILE_FIELDS[:_AFTER_NAMES],
             "full_name",
-            "gender",
-            "birth_date",
-            "city",
-            "region",
-            "country",
-            "language",
-            "signup_at",
-            "acquisition_channel",
-            "attributes",
+            *PROFILE_FIELDS[_AFTER_NAMES:],
             "created_at",
             "updated_at",
         ]

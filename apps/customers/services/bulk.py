@@ -18,13 +18,10 @@ from django.utils import timezone
 
 from apps.core.errors import ValidationFailed
 from apps.customers.models import Customer, CustomerAlias
-from apps.customers.services.profiles import _normalise_profile
+from apps.customers.services.profiles import PROFILE_VALUE_FIELDS, _normalise_profile
 
 # Fields an import may set (attributes are merged separately, never replaced).
-IMPORT_FIELDS = tuple(name for name in (
-    "email", "phone", "first_name", "last_name", "gender", "birth_date", "city", "region",
-    "country", "language", "signup_at", "acquisition_channel",
-))  # fmt: skip
+IMPORT_FIELDS = PROFILE_VALUE_FIELDS
 _VALIDATION_EXCLUDE = ["attributes"]
 
 

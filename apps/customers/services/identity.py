@@ -24,6 +24,7 @@ from django.utils import timezone
 from apps.accounts.services import audit_log_record
 from apps.core.errors import Conflict, NotFound, ValidationFailed
 from apps.customers.models import Consent, Customer, CustomerAlias, CustomerMerge, MergeStatus
+from apps.customers.services.profiles import PERSON_FIELDS
 from apps.events.services.identity import (
     EVENTS_TIME_RANGE,
     customer_history_move,
@@ -31,20 +32,7 @@ from apps.events.services.identity import (
 )
 
 # Survivor fields a merge fills from the merged profile when empty (or only imputed).
-FILLABLE_FIELDS = (
-    "email",
-    "phone",
-    "first_name",
-    "last_name",
-    "gender",
-    "birth_date",
-    "city",
-    "region",
-    "country",
-    "language",
-    "acquisition_channel",
-    "age_band",
-)
+FILLABLE_FIELDS = (*PERSON_FIELDS, "acquisition_channel", "age_band")
 AUDIT_MERGED = "customers.merged"
 AUDIT_SPLIT = "customers.split"
 # Rows of these relations move with the merge; any other relation left pointing at the

@@ -14,8 +14,8 @@ from apps.core.errors import Conflict, ValidationFailed
 from apps.customers.choices import ConsentPurpose
 from apps.customers.models import Consent, Customer, CustomerAlias
 
-# Profile fields a caller may set; `external_id` is the identity and never changes.
-PROFILE_FIELDS = (
+# Who the person is and where: the fields cleaning reads, a merge fills and imports set.
+PERSON_FIELDS = (
     "email",
     "phone",
     "first_name",
@@ -26,10 +26,11 @@ PROFILE_FIELDS = (
     "region",
     "country",
     "language",
-    "signup_at",
-    "acquisition_channel",
-    "attributes",
 )
+# Profile fields holding one value each (`attributes`, an object, is merged separately).
+PROFILE_VALUE_FIELDS = (*PERSON_FIELDS, "signup_at", "acquisition_channel")
+# Profile fields a caller may set; `external_id` is the identity and never changes.
+PROFILE_FIELDS = (*PROFILE_VALUE_FIELDS, "attributes")
 ALIAS_KINDS = ("anonymous", "external")
 # Clocks of shops and browsers drift; a decision a little in the future is still accepted.
 CLOCK_SKEW = timedelta(minutes=5)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -46,26 +46,25 @@ def _not_in_future(field: str, moment: datetime) -> datetime:
     return moment
 
 
-def _customer_id(customer_external_id: str) -> int | None:
-    if not customer_external_id:
+def _existing_id(field: str, key: str, get: Callable[[], Any]) -> int | None:
+    """The id of the row `get` finds for `key` (None when no key is given); an unknown key
+    is bad input naming `field`, not a missing resource."""
+    if not key:
         return None
     try:
-        return customer_get(external_id=customer_external_id).pk
+        return get().pk
     except NotFound as error:
-        raise ValidationFailed(
-            f"customer: customer {customer_external_id!r} does not exist", field="customer"
-        ) from error
+        raise ValidationFailed(f"{field}: {field} {key!r} does not exist", field=field) from error
+
+
+def _customer_id(customer_external_id: str) -> int | None:
+    return _existing_id(
+        "customer", customer_external_id, lambda: customer_get(external_id=customer_external_id)
+    )
 
 
 def _product_id(product_sku: str) -> int | None:
-    if not product_sku:
-        return None
-    try:
-        return product_get(sku=product_sku).pk
-    except NotFound as error:
-        raise ValidationFailed(
-            f"product: product {product_sku!r} does not exist", field="product"
-        ) from error
+    return _existing_id("product", product_sku, lambda: product_get(sku=product_sku))
 
 
 def _build_lines(lines: Sequence[OrderLineInput]) -> list[OrderLine]:

@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 
 from apps.accounts.tests.factories import ApiKeyFactory, bearer
 from apps.customers.tests.factories import CustomerAliasFactory, CustomerFactory
+from apps.events.tests.conftest import api_client
 from apps.events.tests.factories import (
     EventFactory,
     OrderFactory,
@@ -24,9 +25,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def client() -> APIClient:
-    api_client = APIClient()
-    api_client.credentials(**bearer(ApiKeyFactory(scopes=["events:read"])))
-    return api_client
+    return api_client("events:read")
 
 
 def _ids(response, key: str = "external_id") -> list[str]:

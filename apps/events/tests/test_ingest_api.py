@@ -15,28 +15,14 @@ from apps.catalog.tests.factories import ProductFactory
 from apps.customers.models import Customer, CustomerAlias
 from apps.customers.tests.factories import CustomerFactory
 from apps.events.models import Event, MessageReceipt, Order, QuarantinedMessage
+from apps.events.tests.conftest import api_client, track_message
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def client() -> APIClient:
-    api_client = APIClient()
-    api_client.credentials(**bearer(ApiKeyFactory(scopes=["events:write"])))
-    return api_client
-
-
-def _message(**overrides) -> dict:
-    message = {
-        "type": "track",
-        "event": "Product Viewed",
-        "anonymous_id": "anon-1",
-        "properties": {"sku": "SKU-1"},
-        "timestamp": (timezone.now() - timedelta(minutes=1)).isoformat(),
-        "message_id": str(uuid.uuid4()),
-    }
-    message.update(overrides)
-    return message
+    return api_client("events:write")
 
 
 def _post_batch(client: APIClient, batch, **kwargs):
@@ -50,10 +36,14 @@ def _post_batch(client: APIClient, batch, **kwargs):
 
 def test_batch_stores_good_messages_and_reports_bad_ones_by_index(client):
     product = ProductFactory(sku="SKU-1")
-    good = [_message(), _message(type="page", name="Home"), _message(event="Products Searched")]
-    bad_type = _message(type="shout")
-    missing_id = _message(message_id=None)
-    wrong_timestamp = _message(timestamp="yesterday")
+    good = [
+        track_message(),
+        track_message(type="page", name="Home"),
+        track_message(event="Products Searched"),
+    ]
+    bad_type = track_message(type="shout")
+    missing_id = track_message(message_id=None)
+    wrong_timestamp = track_message(timestamp="yesterday")
 
     response = _post_batch(
         client, [good[0], bad_type, good[1], missing_id, good[2], wrong_timestamp]
@@ -84,7 +74,7 @@ def test_batch_stores_good_messages_and_reports_bad_ones_by_index(client):
 
 
 def test_resent_batch_is_acknowledged_as_duplicates_and_stored_once(client):
-    batch = [_message() for _ in range(5)]
+    batch = [track_message() for _ in range(5)]
     _post_batch(client, batch)
 
     response = _post_batch(client, batch)
@@ -97,7 +87,7 @@ def test_resent_batch_is_acknowledged_as_duplicates_and_stored_once(client):
 
 
 def test_retry_with_new_sent_at_is_still_a_duplicate(client):
-    message = _message(sent_at=timezone.now().isoformat())
+    message = track_message(sent_at=timezone.now().isoformat())
     _post_batch(client, [message])
 
     retry = {**message, "sent_at": (timezone.now() + timedelta(seconds=30)).isoformat()}
@@ -108,7 +98,7 @@ def test_retry_with_new_sent_at_is_still_a_duplicate(client):
 
 
 def test_duplicate_flood_within_one_batch_stores_one_event(client):
-    message = _message()
+    message = track_message()
 
     body = _post_batch(client, [message] * 1000).json()
 
@@ -118,7 +108,7 @@ def test_duplicate_flood_within_one_batch_stores_one_event(client):
 
 
 def test_resent_id_with_different_payload_is_a_quarantined_conflict(client):
-    original = _message(properties={"sku": "SKU-1"})
+    original = track_message(properties={"sku": "SKU-1"})
     _post_batch(client, [original])
 
     changed = {**original, "properties": {"sku": "SKU-2"}}
@@ -135,7 +125,7 @@ def test_resent_id_with_different_payload_is_a_quarantined_conflict(client):
 
 
 def test_same_message_id_under_another_source_is_another_event(client):
-    message = _message()
+    message = track_message()
     _post_batch(client, [message])
 
     body = _post_batch(client, [{**message, "source": "app"}]).json()
@@ -168,7 +158,7 @@ def test_body_that_is_not_a_batch_is_refused(client):
 
 
 def test_more_than_1000_messages_is_refused_whole(client):
-    response = _post_batch(client, [_message() for _ in range(1001)])
+    response = _post_batch(client, [track_message() for _ in range(1001)])
 
     assert response.status_code == 400
     assert response.json() == {
@@ -182,7 +172,7 @@ def test_more_than_1000_messages_is_refused_whole(client):
 
 def test_body_over_5_mb_is_refused_with_413(client):
     padding = "x" * 30_000
-    batch = [_message(properties={"pad": padding}) for _ in range(180)]
+    batch = [track_message(properties={"pad": padding}) for _ in range(180)]
 
     response = _post_batch(client, batch)
 
@@ -193,11 +183,11 @@ def test_body_over_5_mb_is_refused_with_413(client):
 
 def test_wrong_types_are_named_by_field(client):
     batch = [
-        _message(properties=["not", "an", "object"]),
-        _message(user_id={"id": 1}, anonymous_id=None),
-        _message(event=""),
-        _message(timestamp=(timezone.now() + timedelta(days=2)).isoformat()),
-        _message(context="mobile"),
+        track_message(properties=["not", "an", "object"]),
+        track_message(user_id={"id": 1}, anonymous_id=None),
+        track_message(event=""),
+        track_message(timestamp=(timezone.now() + timedelta(days=2)).isoformat()),
+        track_message(context="mobile"),
         "not a message",
     ]
 
@@ -236,7 +226,7 @@ def test_camel_case_segment_fields_are_accepted(client):
 
 
 def test_unknown_user_id_creates_a_bare_customer(client):
-    body = _post_batch(client, [_message(user_id="NEW-1", anonymous_id=None)]).json()
+    body = _post_batch(client, [track_message(user_id="NEW-1", anonymous_id=None)]).json()
 
     assert body["counts"]["accepted"] == 1
     customer = Customer.objects.get(external_id="NEW-1")
@@ -246,7 +236,7 @@ def test_unknown_user_id_creates_a_bare_customer(client):
 
 def test_identify_updates_profile_and_merges_anonymous_history(client):
     customer = CustomerFactory(external_id="C-1", email="old@example.com", first_name="")
-    earlier = [_message(anonymous_id="browser-7") for _ in range(3)]
+    earlier = [track_message(anonymous_id="browser-7") for _ in range(3)]
     _post_batch(client, earlier)
     assert Event.objects.filter(customer__isnull=True).count() == 3
 
@@ -269,7 +259,7 @@ def test_identify_updates_profile_and_merges_anonymous_history(client):
     assert customer.attributes["plan"] == "gold"
     assert CustomerAlias.objects.get(alias="browser-7").customer_id == customer.pk
     assert Event.objects.filter(customer=customer).count() == 4
-    later = _post_batch(client, [_message(anonymous_id="browser-7")]).json()
+    later = _post_batch(client, [track_message(anonymous_id="browser-7")]).json()
     assert later["counts"]["accepted"] == 1
     assert Event.objects.filter(customer=customer).count() == 5
 
@@ -294,7 +284,7 @@ def test_identify_with_a_bad_trait_is_rejected_and_changes_nothing(client):
 
 
 def test_alias_links_previous_id_and_claims_its_events(client):
-    _post_batch(client, [_message(anonymous_id="device-3")])
+    _post_batch(client, [track_message(anonymous_id="device-3")])
 
     response = client.post(
         "/api/v1/alias",
@@ -311,7 +301,7 @@ def test_alias_links_previous_id_and_claims_its_events(client):
 
 def test_order_completed_with_products_records_the_order_once(client):
     ProductFactory(sku="SKU-1", price="10.00")
-    purchase = _message(
+    purchase = track_message(
         event="Order Completed",
         user_id="C-4",
         properties={
@@ -339,7 +329,7 @@ def test_order_completed_with_products_records_the_order_once(client):
 
 
 def test_order_completed_with_bad_products_is_rejected_with_the_line_named(client):
-    purchase = _message(
+    purchase = track_message(
         event="Order Completed",
         properties={"order_id": "ORD-9", "products": [{"sku": "A", "quantity": 0}]},
     )
@@ -352,7 +342,7 @@ def test_order_completed_with_bad_products_is_rejected_with_the_line_named(clien
 
 
 def test_single_track_endpoint_rejects_another_type(client):
-    response = client.post("/api/v1/track", data=_message(type="page"), format="json")
+    response = client.post("/api/v1/track", data=track_message(type="page"), format="json")
 
     assert response.status_code == 400
     assert response.json()["detail"] == "type: 'page' sent to the track endpoint"
@@ -360,7 +350,7 @@ def test_single_track_endpoint_rejects_another_type(client):
 
 
 def test_single_page_endpoint_takes_the_type_from_the_path(client):
-    message = _message(name="Pricing")
+    message = track_message(name="Pricing")
     del message["type"]
 
     response = client.post("/api/v1/page", data=message, format="json")
@@ -376,7 +366,7 @@ def test_text_plain_body_and_query_key_work_for_send_beacon():
 
     response = anonymous.post(
         f"/api/v1/batch?key={key.raw_key}",
-        data=orjson.dumps({"batch": [_message()]}),
+        data=orjson.dumps({"batch": [track_message()]}),
         content_type="text/plain;charset=UTF-8",
     )
 
@@ -386,10 +376,10 @@ def test_text_plain_body_and_query_key_work_for_send_beacon():
 
 def test_ingestion_needs_a_key_with_events_write():
     anonymous = APIClient()
-    assert _post_batch(anonymous, [_message()]).status_code == 401
+    assert _post_batch(anonymous, [track_message()]).status_code == 401
     reader = APIClient()
     reader.credentials(**bearer(ApiKeyFactory(scopes=["events:read"])))
-    assert _post_batch(reader, [_message()]).status_code == 403
+    assert _post_batch(reader, [track_message()]).status_code == 403
     assert APIClient().post("/api/v1/batch?key=wrong", data={}).status_code == 401
     assert Event.objects.count() == 0
 
@@ -409,7 +399,7 @@ def test_cors_preflight_is_answered_on_ingestion_endpoints_only(client):
 
 def test_tabs_newlines_backslashes_and_unicode_are_stored_exactly(client):
     tricky = "tab\there\nnew line \\ back\\slash \\N ä中文 🙂"
-    message = _message(
+    message = track_message(
         type="page",
         name=tricky,
         anonymous_id="anon\t2",
@@ -426,14 +416,14 @@ def test_tabs_newlines_backslashes_and_unicode_are_stored_exactly(client):
 
 
 def test_a_nul_character_is_rejected_not_stored(client):
-    body = _post_batch(client, [_message(properties={"q": "a\u0000b"})]).json()
+    body = _post_batch(client, [track_message(properties={"q": "a\u0000b"})]).json()
 
     assert body["rejected"][0]["reason"] == "message contains a NUL character (\\u0000)"
     assert Event.objects.count() == 0
 
 
 def test_a_nul_character_in_the_message_id_is_quarantined_readably(client):
-    body = _post_batch(client, [_message(message_id="id\u0000x")]).json()
+    body = _post_batch(client, [track_message(message_id="id\u0000x")]).json()
 
     assert body["counts"]["rejected"] == 1
     assert QuarantinedMessage.objects.get().message_id == "id\ufffdx"
@@ -450,7 +440,7 @@ def test_an_accepted_batch_asks_for_a_cleaning_run_of_what_it_touched(
     cache.delete_many([PENDING_KEY.format(entity=name) for name in ("events", "customers")])
 
     with django_capture_on_commit_callbacks(execute=True):
-        _post_batch(client, [_message(user_id="C-77")])
+        _post_batch(client, [track_message(user_id="C-77")])
 
     run = CleaningRun.objects.get()
     assert run.trigger == "ingest"
@@ -463,7 +453,7 @@ def test_a_fully_rejected_batch_asks_for_no_cleaning_run(
     from apps.quality.models import CleaningRun
 
     with django_capture_on_commit_callbacks(execute=True):
-        _post_batch(client, [_message(type="shout")])
+        _post_batch(client, [track_message(type="shout")])
 
     assert CleaningRun.objects.count() == 0
 
@@ -474,7 +464,7 @@ def test_a_merged_profiles_old_id_resolves_to_its_survivor(client):
     survivor = CustomerFactory(external_id="C-SURVIVOR")
     CustomerAliasFactory(customer=survivor, alias="C-OLD", kind="external")
 
-    body = _post_batch(client, [_message(user_id="C-OLD", anonymous_id=None)]).json()
+    body = _post_batch(client, [track_message(user_id="C-OLD", anonymous_id=None)]).json()
 
     assert body["counts"]["accepted"] == 1
     assert Event.objects.get().customer_id == survivor.pk
@@ -488,8 +478,8 @@ def test_a_new_user_signs_up_at_their_first_event_of_the_batch(client):
     _post_batch(
         client,
         [
-            _message(user_id="C-NEW", timestamp=late.isoformat()),
-            _message(user_id="C-NEW", timestamp=early.isoformat()),
+            track_message(user_id="C-NEW", timestamp=late.isoformat()),
+            track_message(user_id="C-NEW", timestamp=early.isoformat()),
         ],
     )
 

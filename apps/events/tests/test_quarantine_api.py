@@ -5,7 +5,6 @@ Entries are made the way production makes them: by sending bad messages to /api/
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 
 import orjson
@@ -15,35 +14,19 @@ from rest_framework.test import APIClient
 
 from apps.accounts.tests.factories import ApiKeyFactory, all_scopes_except, bearer
 from apps.events.models import Event, MessageReceipt, QuarantinedMessage
+from apps.events.tests.conftest import api_client, track_message
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def writer() -> APIClient:
-    client = APIClient()
-    client.credentials(**bearer(ApiKeyFactory(scopes=["events:write", "quarantine:write"])))
-    return client
+    return api_client("events:write", "quarantine:write")
 
 
 @pytest.fixture
 def reader() -> APIClient:
-    client = APIClient()
-    client.credentials(**bearer(ApiKeyFactory(scopes=["events:read"])))
-    return client
-
-
-def _message(**overrides) -> dict:
-    message = {
-        "type": "track",
-        "event": "Product Viewed",
-        "anonymous_id": "anon-1",
-        "properties": {"sku": "SKU-1"},
-        "timestamp": (timezone.now() - timedelta(minutes=1)).isoformat(),
-        "message_id": str(uuid.uuid4()),
-    }
-    message.update(overrides)
-    return message
+    return api_client("events:read")
 
 
 def _send(client: APIClient, batch: list, **query) -> dict:
@@ -69,9 +52,9 @@ def _replay(client: APIClient, entry_id: int, **body):
 
 def test_list_shows_entries_newest_first_with_filters(writer, reader):
     # given a rejected message from web, a conflict from the api, and a malformed body
-    bad_timestamp = _message(timestamp="yesterday", source="web")
+    bad_timestamp = track_message(timestamp="yesterday", source="web")
     rejected_id = _quarantined(writer, bad_timestamp)
-    original = _message()
+    original = track_message()
     _send(writer, [original])
     conflict_id = _quarantined(writer, {**original, "properties": {"sku": "SKU-2"}})
     malformed = writer.post(
@@ -138,7 +121,7 @@ def test_detail_of_an_unknown_entry_is_a_404(reader):
 
 def test_replay_of_a_fixed_rejected_message_stores_the_event_and_closes_the_entry(writer):
     # given a message rejected for its timestamp
-    broken = _message(timestamp="yesterday")
+    broken = track_message(timestamp="yesterday")
     entry_id = _quarantined(writer, broken)
     fixed = {**broken, "timestamp": (timezone.now() - timedelta(hours=1)).isoformat()}
 
@@ -161,7 +144,7 @@ def test_replay_of_a_fixed_rejected_message_stores_the_event_and_closes_the_entr
 
 def test_replay_of_an_unfixed_message_keeps_it_open_with_the_reason(writer):
     # given a rejected message
-    entry_id = _quarantined(writer, _message(type="shout"))
+    entry_id = _quarantined(writer, track_message(type="shout"))
 
     # when it is replayed as stored
     response = _replay(writer, entry_id)
@@ -183,7 +166,7 @@ def test_replay_of_an_unfixed_message_keeps_it_open_with_the_reason(writer):
 
 
 def test_replay_with_a_fix_that_is_still_wrong_keeps_the_new_payload_and_reason(writer):
-    broken = _message(timestamp="yesterday")
+    broken = track_message(timestamp="yesterday")
     entry_id = _quarantined(writer, broken)
     still_wrong = {**broken, "timestamp": "2026-13-45"}
 
@@ -200,7 +183,7 @@ def test_replay_with_a_fix_that_is_still_wrong_keeps_the_new_payload_and_reason(
 
 def test_a_conflict_replayed_with_a_new_message_id_is_stored_as_a_second_event(writer):
     # given a stored message and a re-send of its id with another payload (a conflict)
-    original = _message(properties={"sku": "SKU-1"})
+    original = track_message(properties={"sku": "SKU-1"})
     _send(writer, [original])
     changed = {**original, "properties": {"sku": "SKU-2"}}
     entry_id = _quarantined(writer, changed)
@@ -232,7 +215,7 @@ def test_a_conflict_replayed_with_a_new_message_id_is_stored_as_a_second_event(w
 
 def test_a_new_message_id_is_given_once_even_when_a_replay_is_refused(writer):
     # given a conflict whose re-id'd replay is refused for another reason first
-    original = _message()
+    original = track_message()
     _send(writer, [original])
     entry_id = _quarantined(writer, {**original, "properties": {"sku": "SKU-2"}})
     broken = {**original, "properties": {"sku": "SKU-2"}, "timestamp": "soon"}
@@ -251,7 +234,11 @@ def test_a_new_message_id_is_given_once_even_when_a_replay_is_refused(writer):
 
 def test_a_malformed_body_fixed_into_a_batch_replays_all_its_messages(writer):
     # given a batch cut off in transit
-    messages = [_message(), _message(type="page", name="Home"), _message(event="Signed Up")]
+    messages = [
+        track_message(),
+        track_message(type="page", name="Home"),
+        track_message(event="Signed Up"),
+    ]
     whole = orjson.dumps({"batch": messages})
     entry_id = writer.post(
         "/api/v1/batch", data=whole[:-9], content_type="application/json"
@@ -273,7 +260,7 @@ def test_a_malformed_body_fixed_into_a_batch_replays_all_its_messages(writer):
 
 
 def test_a_malformed_body_with_one_bad_message_stores_the_others_and_stays_open(writer):
-    good, bad = _message(), _message(timestamp="never")
+    good, bad = track_message(), track_message(timestamp="never")
     entry_id = writer.post(
         "/api/v1/batch", data=b"not json", content_type="application/json"
     ).json()["quarantine_id"]
@@ -303,7 +290,7 @@ def test_replaying_a_malformed_body_as_stored_says_it_is_still_not_json(writer):
 
 
 def test_a_second_replay_of_a_replayed_entry_is_refused_with_409(writer):
-    broken = _message(timestamp="yesterday")
+    broken = track_message(timestamp="yesterday")
     entry_id = _quarantined(writer, broken)
     fixed = {**broken, "timestamp": timezone.now().isoformat()}
     assert _replay(writer, entry_id, payload=fixed).status_code == 200
@@ -326,7 +313,7 @@ def test_replay_of_an_unknown_entry_is_a_404(writer):
 
 
 def test_discard_closes_the_entry_with_the_note_and_stores_nothing(writer):
-    entry_id = _quarantined(writer, _message(type="shout"))
+    entry_id = _quarantined(writer, track_message(type="shout"))
 
     response = writer.post(
         f"/api/v1/quarantine/{entry_id}/discard", {"note": "load test"}, format="json"
@@ -347,7 +334,7 @@ def test_discard_closes_the_entry_with_the_note_and_stores_nothing(writer):
 
 
 def test_discard_without_a_note_says_discarded(writer):
-    entry_id = _quarantined(writer, _message(type="shout"))
+    entry_id = _quarantined(writer, track_message(type="shout"))
 
     response = writer.post(f"/api/v1/quarantine/{entry_id}/discard", {}, format="json")
 
@@ -356,7 +343,7 @@ def test_discard_without_a_note_says_discarded(writer):
 
 def test_reads_need_events_read_and_actions_need_quarantine_write(writer):
     # given an entry, and keys with every scope but the one each call needs
-    entry_id = _quarantined(writer, _message(type="shout"))
+    entry_id = _quarantined(writer, track_message(type="shout"))
     without_read = APIClient()
     without_read.credentials(**bearer(ApiKeyFactory(scopes=all_scopes_except("events:read"))))
     without_write = APIClient()

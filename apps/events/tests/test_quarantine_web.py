@@ -4,7 +4,6 @@ the replay, new-id replay, discard and bulk actions (who may do what)."""
 from __future__ import annotations
 
 import json
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -13,37 +12,12 @@ from django.utils import timezone
 
 from apps.events.models import Event, QuarantinedMessage
 from apps.events.services import events_ingest, quarantine_record_malformed
+from apps.events.tests.conftest import track_message
 from apps.events.web.quarantine import payload_lines
-from tests.browser.shop_data import create_user
 
 pytestmark = pytest.mark.django_db
 
 LIST = "/data/quarantine/"
-
-
-@pytest.fixture
-def analyst_client(client):
-    client.force_login(create_user(username="anna", role="analyst"))
-    return client
-
-
-@pytest.fixture
-def marketer_client(client):
-    client.force_login(create_user(username="mark", role="marketer"))
-    return client
-
-
-def _message(**overrides) -> dict:
-    message = {
-        "type": "track",
-        "event": "Product Viewed",
-        "anonymous_id": "anon-1",
-        "properties": {"sku": "SKU-1"},
-        "timestamp": (timezone.now() - timedelta(minutes=1)).isoformat(),
-        "message_id": str(uuid.uuid4()),
-    }
-    message.update(overrides)
-    return message
 
 
 def _quarantine(*messages: dict, source: str = "api") -> list[int]:
@@ -82,15 +56,15 @@ def test_an_empty_quarantine_says_how_messages_get_here(analyst_client):
 def test_the_list_shows_open_entries_with_counts_by_kind(analyst_client):
     # given two rejects from web, a conflict from api, a malformed body and a discarded entry
     bad_type, bad_time = _quarantine(
-        _message(type="shout"), _message(timestamp="yesterday"), source="web"
+        track_message(type="shout"), track_message(timestamp="yesterday"), source="web"
     )
-    original = _message()
+    original = track_message()
     events_ingest(messages=[original])
     (conflict,) = _quarantine({**original, "properties": {"sku": "SKU-2"}})
     malformed = quarantine_record_malformed(
         raw_body=b"{oops", error="body: not valid JSON", received_via="batch"
     )
-    (discarded,) = _quarantine(_message(event=""))
+    (discarded,) = _quarantine(track_message(event=""))
     QuarantinedMessage.objects.filter(pk=discarded).update(status="discarded")
 
     # when the analyst opens the list
@@ -129,12 +103,12 @@ def test_the_list_shows_open_entries_with_counts_by_kind(analyst_client):
 )
 def test_filters_narrow_the_list(analyst_client, query, expected):
     bad_type, bad_time = _quarantine(
-        _message(type="shout"), _message(timestamp="yesterday"), source="web"
+        track_message(type="shout"), track_message(timestamp="yesterday"), source="web"
     )
-    original = _message(source="app")
+    original = track_message(source="app")
     events_ingest(messages=[original])
     (conflict,) = _quarantine({**original, "properties": {"sku": "SKU-2"}})
-    (discarded,) = _quarantine(_message(event=""))
+    (discarded,) = _quarantine(track_message(event=""))
     QuarantinedMessage.objects.filter(pk=discarded).update(status="discarded")
     names = {
         bad_type: "bad_type",
@@ -149,9 +123,9 @@ def test_filters_narrow_the_list(analyst_client, query, expected):
 
 
 def test_a_search_by_message_id_or_entry_number_finds_the_entry(analyst_client):
-    target = _message(type="shout")
+    target = track_message(type="shout")
     (entry_id,) = _quarantine(target)
-    _quarantine(_message(type="shout"))
+    _quarantine(track_message(type="shout"))
 
     by_message = analyst_client.get(LIST, {"search": target["message_id"][:8]})
     by_number = analyst_client.get(LIST, {"search": f"#{entry_id}"})
@@ -161,7 +135,7 @@ def test_a_search_by_message_id_or_entry_number_finds_the_entry(analyst_client):
 
 
 def test_an_htmx_filter_request_gets_the_results_fragment_only(analyst_client):
-    _quarantine(_message(type="shout"))
+    _quarantine(track_message(type="shout"))
 
     response = analyst_client.get(LIST, {"kind": "conflict"}, HTTP_HX_REQUEST="true")
 
@@ -174,7 +148,7 @@ def test_an_htmx_filter_request_gets_the_results_fragment_only(analyst_client):
 def test_the_entry_page_shows_the_payload_with_the_field_marked_and_a_prefilled_editor(
     marketer_client,
 ):
-    message = _message(timestamp="yesterday")
+    message = track_message(timestamp="yesterday")
     (entry_id,) = _quarantine(message)
 
     response = marketer_client.get(f"{LIST}{entry_id}/")
@@ -190,7 +164,7 @@ def test_the_entry_page_shows_the_payload_with_the_field_marked_and_a_prefilled_
 
 
 def test_a_conflict_page_explains_the_new_message_id(marketer_client):
-    original = _message()
+    original = track_message()
     events_ingest(messages=[original])
     (entry_id,) = _quarantine({**original, "properties": {"sku": "SKU-2"}})
 
@@ -213,7 +187,7 @@ def test_a_malformed_entry_shows_its_raw_body_in_the_editor(marketer_client):
 
 
 def test_an_analyst_sees_an_entry_read_only_and_cannot_act(analyst_client):
-    (entry_id,) = _quarantine(_message(type="shout"))
+    (entry_id,) = _quarantine(track_message(type="shout"))
 
     page = analyst_client.get(f"{LIST}{entry_id}/")
     replay = analyst_client.post(f"{LIST}{entry_id}/replay/", {"mode": "as_is"})
@@ -233,7 +207,7 @@ def test_an_unknown_entry_is_a_404(analyst_client):
 
 def test_replay_with_the_edit_stores_the_event_and_says_so(marketer_client):
     # given a message rejected for its timestamp
-    message = _message(timestamp="yesterday")
+    message = track_message(timestamp="yesterday")
     (entry_id,) = _quarantine(message)
     fixed = {**message, "timestamp": (timezone.now() - timedelta(hours=1)).isoformat()}
 
@@ -257,7 +231,7 @@ def test_replay_with_the_edit_stores_the_event_and_says_so(marketer_client):
 
 
 def test_replay_as_stored_of_an_unfixed_entry_keeps_it_open_and_says_why(marketer_client):
-    (entry_id,) = _quarantine(_message(type="shout"))
+    (entry_id,) = _quarantine(track_message(type="shout"))
 
     response = marketer_client.post(f"{LIST}{entry_id}/replay/", {"mode": "as_is"})
 
@@ -272,7 +246,7 @@ def test_replay_as_stored_of_an_unfixed_entry_keeps_it_open_and_says_why(markete
 
 
 def test_an_edit_that_is_not_json_is_shown_again_with_the_error(marketer_client):
-    (entry_id,) = _quarantine(_message(type="shout"))
+    (entry_id,) = _quarantine(track_message(type="shout"))
 
     response = marketer_client.post(
         f"{LIST}{entry_id}/replay/", {"mode": "edited", "payload": '{"type": "track",'}
@@ -287,7 +261,7 @@ def test_an_edit_that_is_not_json_is_shown_again_with_the_error(marketer_client)
 
 
 def test_nan_in_an_edit_is_refused_as_not_json(marketer_client):
-    message = _message(properties={"price": "x"}, type="shout")
+    message = track_message(properties={"price": "x"}, type="shout")
     (entry_id,) = _quarantine(message)
     edited = json.dumps({**message, "type": "track"}).replace('"x"', "NaN")
 
@@ -303,7 +277,7 @@ def test_nan_in_an_edit_is_refused_as_not_json(marketer_client):
 
 
 def test_a_conflict_replayed_with_a_new_id_is_stored_next_to_the_first_copy(marketer_client):
-    original = _message()
+    original = track_message()
     events_ingest(messages=[original])
     changed = {**original, "properties": {"sku": "SKU-2"}}
     (entry_id,) = _quarantine(changed)
@@ -322,7 +296,7 @@ def test_a_conflict_replayed_with_a_new_id_is_stored_next_to_the_first_copy(mark
 
 
 def test_a_second_replay_is_refused_with_a_warning(marketer_client):
-    message = _message(timestamp="yesterday")
+    message = track_message(timestamp="yesterday")
     (entry_id,) = _quarantine(message)
     QuarantinedMessage.objects.filter(pk=entry_id).update(status="replayed")
 
@@ -335,7 +309,7 @@ def test_a_second_replay_is_refused_with_a_warning(marketer_client):
 
 
 def test_a_malformed_body_fixed_in_the_editor_replays_every_message(marketer_client):
-    messages = [_message(), _message(type="page", name="Home")]
+    messages = [track_message(), track_message(type="page", name="Home")]
     entry_id = quarantine_record_malformed(
         raw_body=json.dumps({"batch": messages}).encode()[:-3],
         error="body: not valid JSON",
@@ -354,7 +328,7 @@ def test_a_malformed_body_fixed_in_the_editor_replays_every_message(marketer_cli
 
 
 def test_discard_closes_the_entry_with_the_note(marketer_client):
-    (entry_id,) = _quarantine(_message(type="shout"))
+    (entry_id,) = _quarantine(track_message(type="shout"))
 
     response = marketer_client.post(f"{LIST}{entry_id}/discard/", {"note": "staging noise"})
 
@@ -365,7 +339,7 @@ def test_discard_closes_the_entry_with_the_note(marketer_client):
 
 
 def test_actions_need_post(marketer_client):
-    (entry_id,) = _quarantine(_message(type="shout"))
+    (entry_id,) = _quarantine(track_message(type="shout"))
 
     assert marketer_client.get(f"{LIST}{entry_id}/replay/").status_code == 405
     assert marketer_client.get(f"{LIST}{entry_id}/discard/").status_code == 405
@@ -373,9 +347,9 @@ def test_actions_need_post(marketer_client):
 
 def test_bulk_replay_of_ticked_entries_after_the_cause_was_fixed(marketer_client):
     # given two rejects whose stored payloads a data fix corrected, and one still wrong
-    fixable = [_message(type="shout"), _message(type="shout")]
+    fixable = [track_message(type="shout"), track_message(type="shout")]
     first, second = _quarantine(*fixable)
-    (still_wrong,) = _quarantine(_message(type="shout"))
+    (still_wrong,) = _quarantine(track_message(type="shout"))
     for entry_id, message in zip((first, second), fixable, strict=True):
         QuarantinedMessage.objects.filter(pk=entry_id).update(payload={**message, "type": "track"})
 
@@ -399,17 +373,17 @@ def test_bulk_replay_of_ticked_entries_after_the_cause_was_fixed(marketer_client
 def test_bulk_replay_mixes_sources_malformed_bodies_and_closed_entries(marketer_client):
     # given the same bad message quarantined twice, a fixable one from another source,
     # a malformed body that was valid JSON all along, and an entry already discarded
-    twice = _message(type="shout")
+    twice = track_message(type="shout")
     copy_one, copy_two = _quarantine(twice, twice)
-    (from_app,) = _quarantine(_message(type="shout"), source="app")
+    (from_app,) = _quarantine(track_message(type="shout"), source="app")
     for entry in QuarantinedMessage.objects.filter(pk__in=[copy_one, copy_two, from_app]):
         entry.payload = {**entry.payload, "type": "track"}
         entry.save()
-    batch_body = json.dumps({"batch": [_message(), _message()]}).encode()
+    batch_body = json.dumps({"batch": [track_message(), track_message()]}).encode()
     malformed = quarantine_record_malformed(
         raw_body=batch_body, error="body: a proxy said so", received_via="batch"
     )
-    (closed,) = _quarantine(_message(type="shout"))
+    (closed,) = _quarantine(track_message(type="shout"))
     QuarantinedMessage.objects.filter(pk=closed).update(status="discarded")
 
     # when they are all replayed in bulk
@@ -435,8 +409,8 @@ def test_bulk_replay_mixes_sources_malformed_bodies_and_closed_entries(marketer_
 
 
 def test_bulk_discard_of_every_open_entry_matching_the_filters(marketer_client):
-    web = _quarantine(_message(type="shout"), _message(type="shout"), source="web")
-    (other,) = _quarantine(_message(type="shout"), source="app")
+    web = _quarantine(track_message(type="shout"), track_message(type="shout"), source="web")
+    (other,) = _quarantine(track_message(type="shout"), source="app")
 
     response = marketer_client.post(
         f"{LIST}bulk/",
@@ -461,7 +435,7 @@ def test_bulk_discard_of_every_open_entry_matching_the_filters(marketer_client):
 
 
 def test_bulk_with_nothing_ticked_changes_nothing(marketer_client):
-    (entry_id,) = _quarantine(_message(type="shout"))
+    (entry_id,) = _quarantine(track_message(type="shout"))
 
     response = marketer_client.post(f"{LIST}bulk/", {"action": "discard", "scope": "selected"})
 

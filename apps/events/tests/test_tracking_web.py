@@ -15,25 +15,12 @@ from apps.accounts.selectors import api_key_get_by_raw
 from apps.catalog.tests.factories import ProductFactory
 from apps.events.tests.factories import EventFactory
 from apps.events.web.tracking import loader_snippet
-from tests.browser.shop_data import create_user
 
 pytestmark = pytest.mark.django_db
 
 TRACKING = "/data/tracking/"
 RECENT = "/data/tracking/recent/"
 SANDBOX = "/data/tracking/sandbox/"
-
-
-@pytest.fixture
-def analyst_client(client):
-    client.force_login(create_user(username="anna", role="analyst"))
-    return client
-
-
-@pytest.fixture
-def marketer_client(client):
-    client.force_login(create_user(username="mark", role="marketer"))
-    return client
 
 
 def test_the_page_needs_a_signed_in_user(client):

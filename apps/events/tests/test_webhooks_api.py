@@ -13,6 +13,7 @@ from apps.accounts.tests.factories import ApiKeyFactory, all_scopes_except, bear
 from apps.catalog.tests.factories import ProductFactory
 from apps.customers.tests.factories import CustomerFactory
 from apps.events.models import Review, SocialPost
+from apps.events.tests.conftest import api_client
 
 pytestmark = pytest.mark.django_db
 
@@ -22,9 +23,7 @@ POSTS = "/api/v1/social-posts"
 
 @pytest.fixture
 def client() -> APIClient:
-    api_client = APIClient()
-    api_client.credentials(**bearer(ApiKeyFactory(scopes=["content:write"])))
-    return api_client
+    return api_client("content:write")
 
 
 @pytest.fixture

@@ -58,6 +58,13 @@ class ChunkOutcome:
     failures: list[RowFailure] = field(default_factory=list)
     details: Counter[str] = field(default_factory=Counter)
 
+    def count_stored(self, *, created: bool) -> None:
+        """Count a row a service stored: a new one, or a change to one already there."""
+        if created:
+            self.created += 1
+        else:
+            self.updated += 1
+
 
 def _without_nul(value: Any) -> Any:
     """PostgreSQL text and jsonb cannot hold NUL characters: the error file shows U+FFFD."""
@@ -113,6 +120,10 @@ class ChunkWriter:
             reason=_without_nul(reason),
             values=record_values(record),
         )
+
+    def refused(self, record: SourceRecord, error: DomainError) -> RowFailure:
+        """A failure for a row the owning service refused."""
+        return self.failure(record, error.field or "", error.message)
 
     def unreadable(self, record: SourceRecord) -> RowFailure:
         return RowFailure(
@@ -260,12 +271,9 @@ class ProductWriter(ChunkWriter):
                     continue
                 _, created = product_update(sku=row.sku, changes=changes)
             except DomainError as error:
-                outcome.failures.append(self.failure(record, error.field or "", error.message))
+                outcome.failures.append(self.refused(record, error))
                 continue
-            if created:
-                outcome.created += 1
-            else:
-                outcome.updated += 1
+            outcome.count_stored(created=created)
         return outcome
 
 
@@ -508,12 +516,12 @@ class ReviewWriter(ChunkWriter):
                 )
             except Conflict as error:
                 if error.code != "review_exists":
-                    outcome.failures.append(self.failure(record, error.field or "", error.message))
+                    outcome.failures.append(self.refused(record, error))
                 else:
                     outcome.skipped += 1
                 continue
             except DomainError as error:
-                outcome.failures.append(self.failure(record, error.field or "", error.message))
+                outcome.failures.append(self.refused(record, error))
                 continue
             outcome.created += 1
         return outcome
@@ -567,12 +575,9 @@ class SocialWriter(ChunkWriter):
                     customer_external_id=row.customer_external_id,
                 )
             except DomainError as error:
-                outcome.failures.append(self.failure(record, error.field or "", error.message))
+                outcome.failures.append(self.refused(record, error))
                 continue
-            if created:
-                outcome.created += 1
-            else:
-                outcome.updated += 1
+            outcome.count_stored(created=created)
         return outcome
 
 

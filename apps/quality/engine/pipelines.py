@@ -137,16 +137,107 @@ def _mark_imputed(markers: dict[int, dict[str, Any]], change: ColumnChange) -> N
         markers[row_id][change.field] = plain(value)
 
 
-def _markers_change(
-    frame: pd.DataFrame, markers: dict[int, dict[str, Any]], label: str
+def _record_normalised(
+    result: EntityCleaning,
+    frame: pd.DataFrame,
+    *,
+    field_name: str,
+    rule: str,
+    label: str,
+    function: Callable[[str], str | None],
+    parameters: dict[str, Any] | None = None,
+) -> None:
+    """Normalise a column (see _normalised) and record the change."""
+    change = _normalised(
+        frame,
+        field_name=field_name,
+        rule=rule,
+        label=label,
+        function=function,
+        parameters=parameters,
+    )
+    _record(result, frame, change)
+
+
+def _current_markers(
+    result: EntityCleaning,
+    frame: pd.DataFrame,
+    *,
+    label: str,
+    stale: Callable[[int, str, Any], bool],
+) -> dict[int, dict[str, Any]]:
+    """The imputation markers still valid; the stale ones removed are reported as a finding."""
+    markers, superseded = _imputed_markers(frame, label=label, stale=stale)
+    if superseded.values:
+        result.findings.append(superseded)
+    return markers
+
+
+def _keep_in_step(
+    result: EntityCleaning,
+    frame: pd.DataFrame,
+    *,
+    field_name: str,
+    new_values: dict[Any, Any],
+    action: str,
+    label: str,
 ) -> ColumnChange:
-    return column_change(
+    """Record a bookkeeping write (its rule is the field's name) when anything changed."""
+    change = column_change(
         frame=frame,
-        field="imputed_values",
-        new_values=pd.Series(markers, dtype=object),
-        rule="imputed_values",
+        field=field_name,
+        new_values=pd.Series(new_values, dtype=object),
+        rule=field_name,
+        action=action,
+        label=label,
+    )
+    if change.values:
+        result.bookkeeping.append(change)
+    return change
+
+
+def _store_markers(
+    result: EntityCleaning, frame: pd.DataFrame, markers: dict[int, dict[str, Any]], label: str
+) -> None:
+    """Write the imputation markers back as bookkeeping when they changed."""
+    change = _keep_in_step(
+        result,
+        frame,
+        field_name="imputed_values",
+        new_values=dict(markers),
         action="updated",
         label=label,
+    )
+    apply_change(frame, change)
+
+
+def _report_alike(
+    result: EntityCleaning,
+    frame: pd.DataFrame,
+    *,
+    keys: pd.Series,
+    label: str,
+    rule: str,
+    field_name: str,
+    key_description: str,
+) -> None:
+    """Report the rows that share a key, grouped, as a finding (nothing is merged)."""
+    alike = keys[keys.duplicated(keep=False)]
+    if not len(alike):
+        return
+    groups = [
+        [str(frame.at[row_id, label]) for row_id in rows.index]
+        for _key, rows in alike.groupby(alike.map(str), sort=True)
+    ]
+    result.findings.append(
+        ColumnChange(
+            rule=rule,
+            field=field_name,
+            action="reported",
+            values={int(row_id): None for row_id in alike.index},
+            examples=[{"ids": group} for group in groups[:EXAMPLES_KEPT]],
+            parameters={"key": key_description, "groups": len(groups)},
+        )
     )
 
 
@@ -159,35 +250,30 @@ def clean_customers(frame: pd.DataFrame, *, today: date) -> EntityCleaning:
     label = "external_id"
     result = EntityCleaning()
     for name in CUSTOMER_TEXT_FIELDS:
-        _record(
+        _record_normalised(
             result,
             work,
-            _normalised(
-                work, field_name=name, rule="text_trim", label=label, function=normalise.text_trim
-            ),
+            field_name=name,
+            rule="text_trim",
+            label=label,
+            function=normalise.text_trim,
         )
-    _record(
+    _record_normalised(
         result,
         work,
-        _normalised(
-            work,
-            field_name="country",
-            rule="country_iso2",
-            label=label,
-            function=normalise.country_iso2,
-            parameters={"aliases": normalise.COUNTRY_ALIASES},
-        ),
+        field_name="country",
+        rule="country_iso2",
+        label=label,
+        function=normalise.country_iso2,
+        parameters={"aliases": normalise.COUNTRY_ALIASES},
     )
-    _record(
+    _record_normalised(
         result,
         work,
-        _normalised(
-            work,
-            field_name="email",
-            rule="email_normalise",
-            label=label,
-            function=normalise.email_normalise,
-        ),
+        field_name="email",
+        rule="email_normalise",
+        label=label,
+        function=normalise.email_normalise,
     )
     phones = {}
     regions = {}
@@ -213,16 +299,13 @@ def clean_customers(frame: pd.DataFrame, *, today: date) -> EntityCleaning:
             parameters={"default_region": "the customer's country"},
         ),
     )
-    _record(
+    _record_normalised(
         result,
         work,
-        _normalised(
-            work,
-            field_name="language",
-            rule="language_normalise",
-            label=label,
-            function=normalise.language_normalise,
-        ),
+        field_name="language",
+        rule="language_normalise",
+        label=label,
+        function=normalise.language_normalise,
     )
 
     derived_bands = age_bands(work["birth_date"], today)
@@ -232,9 +315,7 @@ def clean_customers(frame: pd.DataFrame, *, today: date) -> EntityCleaning:
             return not is_missing(work.at[row_id, "birth_date"])
         return name not in work.columns or work.at[row_id, name] != used
 
-    markers, superseded = _imputed_markers(work, label=label, stale=stale)
-    if superseded.values:
-        result.findings.append(superseded)
+    markers = _current_markers(result, work, label=label, stale=stale)
 
     missing_country = missing_mask(work["country"])
     from_phone = pd.Series(
@@ -290,10 +371,7 @@ def clean_customers(frame: pd.DataFrame, *, today: date) -> EntityCleaning:
 
     for change in imputations:
         _mark_imputed(markers, change)
-    markers_change = _markers_change(work, markers, label)
-    if markers_change.values:
-        result.bookkeeping.append(markers_change)
-        apply_change(work, markers_change)
+    _store_markers(result, work, markers, label)
 
     result.duplicates = customer_duplicates(work, label=label)
     return result
@@ -306,36 +384,31 @@ def clean_products(frame: pd.DataFrame) -> EntityCleaning:
     work = frame.copy()
     label = "sku"
     result = EntityCleaning()
-    _record(
+    _record_normalised(
         result,
         work,
-        _normalised(
-            work, field_name="title", rule="text_trim", label=label, function=normalise.text_trim
-        ),
+        field_name="title",
+        rule="text_trim",
+        label=label,
+        function=normalise.text_trim,
     )
-    _record(
+    _record_normalised(
         result,
         work,
-        _normalised(
-            work,
-            field_name="description",
-            rule="text_trim",
-            label=label,
-            function=normalise.text_strip,
-            parameters={"mode": "strip only: descriptions keep their line breaks"},
-        ),
+        field_name="description",
+        rule="text_trim",
+        label=label,
+        function=normalise.text_strip,
+        parameters={"mode": "strip only: descriptions keep their line breaks"},
     )
-    _record(
+    _record_normalised(
         result,
         work,
-        _normalised(
-            work,
-            field_name="currency",
-            rule="currency_iso",
-            label=label,
-            function=normalise.currency_iso,
-            parameters={"aliases": normalise.CURRENCY_ALIASES},
-        ),
+        field_name="currency",
+        rule="currency_iso",
+        label=label,
+        function=normalise.currency_iso,
+        parameters={"aliases": normalise.CURRENCY_ALIASES},
     )
 
     def stale(row_id: int, name: str, used: Any) -> bool:
@@ -344,17 +417,12 @@ def clean_products(frame: pd.DataFrame) -> EntityCleaning:
             return True
         return f"{float(current):.2f}" != f"{float(used):.2f}"
 
-    markers, superseded = _imputed_markers(work, label=label, stale=stale)
-    if superseded.values:
-        result.findings.append(superseded)
+    markers = _current_markers(result, work, label=label, stale=stale)
 
     for change in _impute_cost(work, label):
         _record(result, work, change)
         _mark_imputed(markers, change)
-    markers_change = _markers_change(work, markers, label)
-    if markers_change.values:
-        result.bookkeeping.append(markers_change)
-        apply_change(work, markers_change)
+    _store_markers(result, work, markers, label)
 
     bands = price_bands(work["price"])
     if bands is not None:
@@ -379,22 +447,15 @@ def clean_products(frame: pd.DataFrame) -> EntityCleaning:
         ],
         index=work.index,
     )
-    alike = keys[keys.duplicated(keep=False)]
-    if len(alike):
-        groups = [
-            [str(work.at[row_id, label]) for row_id in rows.index]
-            for _key, rows in alike.groupby(alike.map(str), sort=True)
-        ]
-        result.findings.append(
-            ColumnChange(
-                rule="duplicate_normalised_key",
-                field="title",
-                action="reported",
-                values={int(row_id): None for row_id in alike.index},
-                examples=[{"ids": group} for group in groups[:EXAMPLES_KEPT]],
-                parameters={"key": "tidied title and brand", "groups": len(groups)},
-            )
-        )
+    _report_alike(
+        result,
+        work,
+        keys=keys,
+        label=label,
+        rule="duplicate_normalised_key",
+        field_name="title",
+        key_description="tidied title and brand",
+    )
     return result
 
 
@@ -457,16 +518,13 @@ def clean_categories(frame: pd.DataFrame) -> EntityCleaning:
     work = frame.copy()
     label = "slug"
     result = EntityCleaning()
-    _record(
+    _record_normalised(
         result,
         work,
-        _normalised(
-            work,
-            field_name="name",
-            rule="category_name_normalise",
-            label=label,
-            function=normalise.category_name_normalise,
-        ),
+        field_name="name",
+        rule="category_name_normalise",
+        label=label,
+        function=normalise.category_name_normalise,
     )
     keys = pd.Series(
         [
@@ -475,22 +533,15 @@ def clean_categories(frame: pd.DataFrame) -> EntityCleaning:
         ],
         index=work.index,
     )
-    alike = keys[keys.duplicated(keep=False)]
-    if len(alike):
-        groups = [
-            [str(work.at[row_id, label]) for row_id in rows.index]
-            for _key, rows in alike.groupby(alike.map(str), sort=True)
-        ]
-        result.findings.append(
-            ColumnChange(
-                rule="duplicate_category_name",
-                field="name",
-                action="reported",
-                values={int(row_id): None for row_id in alike.index},
-                examples=[{"ids": group} for group in groups[:EXAMPLES_KEPT]],
-                parameters={"key": "parent and tidied name", "groups": len(groups)},
-            )
-        )
+    _report_alike(
+        result,
+        work,
+        keys=keys,
+        label=label,
+        rule="duplicate_category_name",
+        field_name="name",
+        key_description="parent and tidied name",
+    )
     return result
 
 
@@ -500,16 +551,13 @@ def clean_orders(frame: pd.DataFrame) -> EntityCleaning:
     work = frame.copy()
     label = "external_id"
     result = EntityCleaning()
-    _record(
+    _record_normalised(
         result,
         work,
-        _normalised(
-            work,
-            field_name="currency",
-            rule="currency_iso",
-            label=label,
-            function=normalise.currency_iso,
-        ),
+        field_name="currency",
+        rule="currency_iso",
+        label=label,
+        function=normalise.currency_iso,
     )
     if work.empty:
         return result
@@ -556,16 +604,14 @@ def clean_orders(frame: pd.DataFrame) -> EntityCleaning:
                 parameters=parameters,
             )
         )
-    flags_change = column_change(
-        frame=work,
-        field="quality_flags",
-        new_values=pd.Series(new_flags, dtype=object),
-        rule="quality_flags",
+    _keep_in_step(
+        result,
+        work,
+        field_name="quality_flags",
+        new_values=new_flags,
         action="flagged",
         label=label,
     )
-    if flags_change.values:
-        result.bookkeeping.append(flags_change)
     return result
 
 

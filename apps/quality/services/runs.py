@@ -15,6 +15,7 @@ import zlib
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from celery import current_app
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
@@ -36,6 +37,8 @@ DEBOUNCE_SECONDS = 120
 # removed when the run starts, and expires on its own if no worker ever takes it.
 PENDING_TTL_SECONDS = DEBOUNCE_SECONDS + 600
 PENDING_KEY = "quality:cleaning:pending:{entity}"
+# Runs asked for by new data (not by a person), debounced by the pending marks.
+AUTOMATIC_TRIGGERS = (CleaningTrigger.IMPORT, CleaningTrigger.INGEST)
 AUDIT_STARTED = "quality.cleaning_started"
 
 
@@ -190,10 +193,15 @@ def cleaning_run_execute(
         raise NotFound(f"cleaning run {run_id} does not exist", code="run_not_found")
     if not claimed:
         return run
-    try:
-        cache.delete_many([PENDING_KEY.format(entity=entity) for entity in run.entities])
-    except RedisError as error:  # the marks expire on their own; cleaning goes on
-        logger.warning("Cleaning run %s could not clear its pending marks: %s", run.pk, error)
+    # With a worker, the marks clear as the run starts, so batches arriving during the run get
+    # the next one. In-process mode (no broker: the embedded demo) runs the cleaning inside the
+    # request that asked for it, with no countdown: the marks then stay until they expire, so
+    # at most one automatic run per entity per PENDING_TTL_SECONDS slows a request down.
+    if not current_app.conf.task_always_eager or run.trigger not in AUTOMATIC_TRIGGERS:
+        try:
+            cache.delete_many([PENDING_KEY.format(entity=entity) for entity in run.entities])
+        except RedisError as error:  # the marks expire on their own; cleaning goes on
+            logger.warning("Cleaning run %s could not clear its pending marks: %s", run.pk, error)
     totals: dict[str, Any] = {}
     try:
         for entity in run.entities:

@@ -350,13 +350,29 @@ def test_schedule_ignores_entities_it_does_not_know_and_refuses_unknown_triggers
     assert CleaningRun.objects.count() == 0
 
 
-def test_starting_the_run_clears_the_pending_marks(django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
-        services.cleaning_schedule(entities=["orders"], trigger="ingest")
-
+def test_a_worker_starting_the_run_clears_the_pending_marks(django_capture_on_commit_callbacks):
+    # given a real broker (this test's Redis) and a run queued after an ingest batch
+    celery_app.conf.task_always_eager = False
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            services.cleaning_schedule(entities=["orders"], trigger="ingest")
+    finally:
+        celery_app.conf.task_always_eager = True
     run = CleaningRun.objects.get()
-    assert run.status == RunStatus.SUCCEEDED  # eager: ran at once
+    assert cache.get(PENDING_KEY.format(entity="orders")) == 1
+
+    # when a worker executes it
+    celery_app.conf.task_always_eager = False
+    try:
+        services.cleaning_run_execute(run_id=run.pk)
+    finally:
+        celery_app.conf.task_always_eager = True
+
+    # then batches arriving from now on ask for the next run
+    run.refresh_from_db()
+    assert run.status == RunStatus.SUCCEEDED
     assert cache.get(PENDING_KEY.format(entity="orders")) is None
+    redis.Redis.from_url(settings.CELERY_BROKER_URL).delete("default")
 
 
 def test_quality_report_compute_refuses_an_unknown_entity():
@@ -371,3 +387,29 @@ def test_report_on_empty_tables():
     assert report.rows == 0
     assert report.metrics["duplicates"]["groups"] == 0
     assert Category.objects.count() == 0
+
+
+def test_in_process_mode_runs_automatic_cleaning_at_most_once_per_entity_until_the_mark_expires(
+    django_capture_on_commit_callbacks,
+):
+    # given in-process tasks (the embedded demo and the tests: no broker), a customer to clean
+    CustomerFactory(email="  Someone@Example.COM ")
+
+    # when two ingest batches in a row ask for a cleaning run
+    for _batch in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            services.cleaning_schedule(entities=["customers"], trigger="ingest")
+
+    # then only the first ran (inside its request); the second found the mark still set
+    run = CleaningRun.objects.get()
+    assert run.status == RunStatus.SUCCEEDED
+    assert cache.get(PENDING_KEY.format(entity="customers")) == 1
+
+
+def test_a_manual_run_in_process_clears_the_marks(django_capture_on_commit_callbacks):
+    cache.set(PENDING_KEY.format(entity="customers"), 1)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.cleaning_start(entities=["customers"], trigger="manual")
+
+    assert cache.get(PENDING_KEY.format(entity="customers")) is None
