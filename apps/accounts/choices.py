@@ -11,6 +11,7 @@ class Scope(models.TextChoices):
     IMPORTS_WRITE = "imports:write", "Upload data imports"
     QUARANTINE_WRITE = "quarantine:write", "Replay or discard quarantined messages"
     CONTENT_WRITE = "content:write", "Send reviews and social posts (intake webhooks)"
+    QUALITY_WRITE = "quality:write", "Start data cleaning runs"
     IMPORTS_READ = "imports:read", "Read import jobs and their error files"
     CUSTOMERS_READ = "customers:read", "Read customers"
     CUSTOMERS_WRITE = "customers:write", "Create and update customers"

@@ -23,7 +23,7 @@ from apps.quality.api.serializers import (
 from apps.quality.choices import CleaningTrigger
 
 READ = "events:read"
-WRITE = "events:write"
+WRITE = "quality:write"
 CUSTOMERS_READ = "customers:read"
 CUSTOMERS_WRITE = "customers:write"
 

@@ -54,7 +54,7 @@ def test_report_of_one_entity_and_clear_404s():
 
 def test_post_runs_starts_a_run_that_records_its_changes(django_capture_on_commit_callbacks):
     customer = CustomerFactory(email=" ADA@example.com ")
-    api = client("events:write", "events:read")
+    api = client("quality:write", "events:read")
 
     with django_capture_on_commit_callbacks(execute=True):
         created = api.post("/api/v1/quality/runs", {"entities": ["customers"]}, format="json")
@@ -84,7 +84,7 @@ def test_post_runs_starts_a_run_that_records_its_changes(django_capture_on_commi
 
 
 def test_post_runs_with_an_unknown_entity_names_it_and_creates_nothing():
-    response = client("events:write").post(
+    response = client("quality:write").post(
         "/api/v1/quality/runs", {"entities": ["customers", "unicorns"]}, format="json"
     )
 

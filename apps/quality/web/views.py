@@ -24,7 +24,7 @@ from apps.quality.choices import CleaningTrigger, Entity
 from apps.quality.models import QualityReport
 
 READ = "events:read"
-WRITE = "events:write"
+WRITE = "quality:write"
 CUSTOMERS_WRITE = "customers:write"
 RUNS_SHOWN = 10
 MERGES_SHOWN = 10
