@@ -1,0 +1,29 @@
+"""Frozen dataclasses other apps may use to read customer intelligence."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class CustomerScoresView:
+    """The scores of one customer as the profile page and the customers API show them."""
+
+    rfm_recency: int | None
+    rfm_frequency: int | None
+    rfm_monetary: int | None
+    rfm_cell: str
+    lifecycle_stage: str
+    cluster: int | None
+    cluster_name: str
+    clv_historical: Decimal | None
+    clv_discounted: Decimal | None
+    clv_12m: Decimal | None
+    p_alive: float | None
+    expected_purchases_90d: float | None
+    churn_risk: float | None
+    purchase_propensity: float | None
+    explanations: dict
+    updated_at: datetime | None
