@@ -1,0 +1,1 @@
+"""Pure customer-intelligence algorithms (RFM, clustering, CLV, propensity): no Django."""

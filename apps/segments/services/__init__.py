@@ -1,0 +1,1 @@
+"""Writes of the segments app, by sub-domain: import from the submodule (services.clv, ...)."""
