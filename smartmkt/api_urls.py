@@ -12,5 +12,9 @@ urlpatterns = [
     path("v1/", include("apps.events.api.urls")),
     path("v1/", include("apps.quality.api.urls")),
     path("v1/", include("apps.imports.api.urls")),
+    path("v1/", include("apps.segments.api.urls")),
+    path("v1/", include("apps.segments.api.clv_urls")),
+    path("v1/", include("apps.segments.api.rfm_urls")),
+    path("v1/", include("apps.segments.api.predict_urls")),
     path("v1/ml/", include("apps.ml.api.urls")),
 ]

@@ -17,4 +17,49 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": crontab(minute=17, hour="*/6"),
         "options": {"queue": "default"},
     },
+    # Customer intelligence (issue 4). Relative windows slide with time: a full segment refresh
+    # hourly; RFM daily, CLV daily, clusters weekly; the two catch-up tasks store a new
+    # champion's scores when its run finished on a worker.
+    "segments-refresh": {
+        "task": "segments.refresh_segments_task",
+        "schedule": crontab(minute=7),
+        "options": {"queue": "default"},
+    },
+    "segments-rfm": {
+        "task": "segments.compute_rfm_task",
+        "schedule": crontab(minute=30, hour=2),
+        "options": {"queue": "default"},
+    },
+    "segments-clv": {
+        "task": "segments.refit_clv_task",
+        "schedule": crontab(minute=40, hour=3),
+        "options": {"queue": "default"},
+    },
+    "segments-clusters": {
+        "task": "segments.fit_clusters_task",
+        "schedule": crontab(minute=30, hour=3, day_of_week=0),
+        "options": {"queue": "default"},
+    },
+    "segments-apply-clusters": {
+        "task": "segments.apply_cluster_scores_task",
+        "schedule": crontab(minute="*/10"),
+        "options": {"queue": "default"},
+    },
+    "segments-store-clv": {
+        "task": "segments.store_clv_scores_task",
+        "schedule": crontab(minute="*/10"),
+        "options": {"queue": "default"},
+    },
+    "segments-predictions-new-champion": {
+        "task": "segments.refresh_prediction_scores_task",
+        "schedule": crontab(minute="*/15"),
+        "kwargs": {"only_stale": True},
+        "options": {"queue": "default"},
+    },
+    "segments-predictions-daily": {
+        "task": "segments.refresh_prediction_scores_task",
+        "schedule": crontab(minute=50, hour=4),
+        "kwargs": {"only_stale": False},
+        "options": {"queue": "default"},
+    },
 }

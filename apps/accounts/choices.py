@@ -58,3 +58,6 @@ class AuditAction(models.TextChoices):
     CUSTOMERS_MERGED = "customers.merged", "Customers merged"
     CUSTOMERS_SPLIT = "customers.split", "Customer merge split back"
     CLEANING_STARTED = "quality.cleaning_started", "Cleaning run started"
+    SEGMENT_CREATED = "segments.created", "Segment created"
+    SEGMENT_UPDATED = "segments.updated", "Segment updated"
+    SEGMENT_DELETED = "segments.deleted", "Segment deleted"

@@ -141,3 +141,30 @@ def customer_ids_by_alias(*, aliases: Iterable[str]) -> dict[str, int]:
     if not wanted:
         return {}
     return dict(CustomerAlias.objects.filter(alias__in=wanted).values_list("alias", "customer_id"))
+
+
+def customer_feature_rows() -> list[tuple[int, Any, str, str, str, bool, bool]]:
+    """Every customer as `(id, signup_at, country, acquisition_channel, language, has email,
+    has phone)`, plain tuples for bulk feature building (churn and purchase propensity)."""
+    return list(
+        Customer.objects.order_by()
+        .annotate(
+            has_email=~Q(email=""),
+            has_phone=~Q(phone=""),
+        )
+        .values_list(
+            "id",
+            "signup_at",
+            "country",
+            "acquisition_channel",
+            "language",
+            "has_email",
+            "has_phone",
+        )
+    )
+
+
+def customer_demographic_rows() -> list[tuple[int, Any, str, Any]]:
+    """Every customer as `(id, signup_at, gender, birth_date)`, plain tuples for bulk
+    feature building (clustering)."""
+    return list(Customer.objects.order_by().values_list("id", "signup_at", "gender", "birth_date"))

@@ -377,3 +377,199 @@ def ingestion_summary(*, hours: int = 24, now: datetime | None = None) -> dict:
         "by_source": by_source,
         "per_hour": [{"hour": hour, "messages": per_hour.get(hour, 0)} for hour in hours_axis],
     }
+
+
+# --- Bulk reads for customer features (segments: churn and purchase propensity) -------------
+
+
+def customer_order_facts(
+    *, until: datetime, since: datetime | None = None
+) -> list[tuple[int, datetime, Decimal, str]]:
+    """Revenue orders of known customers placed in [since, until), as plain tuples.
+
+    `(customer_id, placed_at, total, coupon_code)`, unordered, for pandas. The caller gives the
+    window explicitly, so feature code reading "before the cut" cannot see later orders.
+    """
+    queryset = order_revenue_queryset().filter(customer_id__isnull=False, placed_at__lt=until)
+    if since is not None:
+        queryset = queryset.filter(placed_at__gte=since)
+    return list(queryset.order_by().values_list("customer_id", "placed_at", "total", "coupon_code"))
+
+
+def customer_category_units(*, until: datetime) -> list[tuple[int, str, int]]:
+    """`(customer_id, category path, units)` of revenue order lines placed before `until`.
+
+    Grouped in the database (one row per customer and category), lines without a product or
+    category left out.
+    """
+    return list(
+        OrderLine.objects.filter(
+            order__status__in=REVENUE_STATUSES,
+            order__customer_id__isnull=False,
+            order__placed_at__lt=until,
+            product__category__isnull=False,
+        )
+        .values_list("order__customer_id", "product__category__path")
+        .annotate(units=Sum("quantity"))
+        .order_by()
+    )
+
+
+def customer_event_activity(
+    *,
+    until: datetime,
+    event_types: tuple[str, ...],
+    windows_days: tuple[int, ...],
+    lookback_days: int,
+) -> list[dict]:
+    """Per customer, behaviour in windows that end at `until` (one grouped query).
+
+    Keys: `customer_id`, `<event type>_<N>d` (events of that type in the N days before
+    `until`) for every type and window, `sessions_<N>d` (distinct session ids) and
+    `last_event_at` (latest event in the `lookback_days` before `until`). Only events of known
+    customers in [until - lookback_days, until) are read, so the partitions scanned are bounded.
+    """
+    start = until - timedelta(days=max(lookback_days, *windows_days))
+    aggregates: dict = {"last_event_at": Max("occurred_at")}
+    for days in windows_days:
+        window = Q(occurred_at__gte=until - timedelta(days=days))
+        for event_type in event_types:
+            aggregates[f"{event_type}_{days}d"] = Count(
+                "id", filter=window & Q(event_type=event_type)
+            )
+        aggregates[f"sessions_{days}d"] = Count(
+            "session_id", distinct=True, filter=window & ~Q(session_id="")
+        )
+    rows = (
+        Event.objects.filter(
+            customer_id__isnull=False, occurred_at__gte=start, occurred_at__lt=until
+        )
+        .values("customer_id")
+        .annotate(**aggregates)
+        .order_by()
+    )
+    return [dict(row) for row in rows]
+
+
+def latest_order_placed_at() -> datetime | None:
+    """When the newest revenue order was placed (the end of the known purchase history)."""
+    return order_revenue_queryset().aggregate(latest=Max("placed_at"))["latest"]
+
+
+def earliest_order_placed_at() -> datetime | None:
+    """When the oldest revenue order was placed (the start of the known purchase history)."""
+    return (
+        order_revenue_queryset().order_by("placed_at").values_list("placed_at", flat=True).first()
+    )
+
+
+# --- Bulk reads for RFM, lifecycle and clustering (segments) ---------------------------------
+
+
+def customer_purchase_totals(
+    *, until: datetime
+) -> list[tuple[int, int, Decimal, datetime, datetime, int, Decimal, Decimal]]:
+    """Per customer with revenue orders placed before `until`, one grouped query:
+    `(customer_id, orders, revenue, first_order_at, last_order_at, discounted_orders,
+    discount_total, subtotal)`, unordered."""
+    from django.db.models import Min
+
+    return list(
+        order_revenue_queryset()
+        .filter(customer_id__isnull=False, placed_at__lt=until)
+        .values("customer_id")
+        .annotate(
+            orders=Count("id"),
+            revenue=Sum("total"),
+            first_order_at=Min("placed_at"),
+            last_order_at=Max("placed_at"),
+            discounted_orders=Count("id", filter=Q(discount_total__gt=0)),
+            discount=Sum("discount_total"),
+            merchandise=Sum("subtotal"),
+        )
+        .order_by()
+        .values_list(
+            "customer_id",
+            "orders",
+            "revenue",
+            "first_order_at",
+            "last_order_at",
+            "discounted_orders",
+            "discount",
+            "merchandise",
+        )
+    )
+
+
+def customer_purchase_days(*, until: datetime) -> list[tuple[int, int]]:
+    """`(customer_id, day ordinal)` once per calendar day (project time zone) on which a
+    customer placed a revenue order before `until`: several orders on one day are one purchase
+    day. Days as `date.toordinal()`, so gaps are plain subtractions; unordered."""
+    rows = (
+        order_revenue_queryset()
+        .filter(customer_id__isnull=False, placed_at__lt=until)
+        .annotate(day=TruncDate("placed_at"))
+        .order_by()
+        .values_list("customer_id", "day")
+        .distinct()
+    )
+    return [(customer_id, day.toordinal()) for customer_id, day in rows.iterator(chunk_size=50_000)]
+
+
+def customer_event_counts(*, until: datetime) -> list[tuple[int, int, int]]:
+    """`(customer_id, events, product views)` of known customers' events before `until`."""
+    return list(
+        Event.objects.filter(customer_id__isnull=False, occurred_at__lt=until)
+        .values("customer_id")
+        .annotate(events=Count("id"), views=Count("id", filter=Q(event_type="product_view")))
+        .order_by()
+        .values_list("customer_id", "events", "views")
+    )
+
+
+def customer_review_counts(*, until: datetime) -> list[tuple[int, int]]:
+    """`(customer_id, reviews written before until)` of customers who reviewed."""
+    return list(
+        Review.objects.filter(customer_id__isnull=False, reviewed_at__lt=until)
+        .values("customer_id")
+        .annotate(reviews=Count("id"))
+        .order_by()
+        .values_list("customer_id", "reviews")
+    )
+
+
+def customer_category_spend(*, until: datetime) -> list[tuple[int, str, Decimal]]:
+    """`(customer_id, category path, money spent)` on revenue order lines before `until`,
+    grouped in the database; lines without a product or category left out."""
+    return list(
+        OrderLine.objects.filter(
+            order__status__in=REVENUE_STATUSES,
+            order__customer_id__isnull=False,
+            order__placed_at__lt=until,
+            product__category__isnull=False,
+        )
+        .values_list("order__customer_id", "product__category__path")
+        .annotate(spend=Sum("line_total"))
+        .order_by()
+    )
+
+
+def customer_search_queries(
+    *, until: datetime, since: datetime | None = None
+) -> list[tuple[int, str]]:
+    """`(customer_id, search query)` of known customers' search events in [since, until)."""
+    from django.db.models.fields.json import KeyTextTransform
+
+    queryset = Event.objects.filter(
+        customer_id__isnull=False, event_type="search", occurred_at__lt=until
+    )
+    if since is not None:
+        queryset = queryset.filter(occurred_at__gte=since)
+    return [
+        (customer_id, query)
+        for customer_id, query in queryset.annotate(query=KeyTextTransform("query", "properties"))
+        .order_by()
+        .values_list("customer_id", "query")
+        .iterator(chunk_size=50_000)
+        if query
+    ]

@@ -30,6 +30,7 @@ from apps.events.tests.factories import OrderFactory, OrderLineFactory
 from apps.imports.tests.factories import ImportJobFactory
 from apps.ml.tests.factories import ModelVersionFactory, TrainingRunFactory
 from apps.quality.services import cleaning_run, duplicate_group_merge
+from apps.segments.services.segments import segment_create
 
 pytestmark = pytest.mark.django_db
 
@@ -72,7 +73,13 @@ def path_values(settings: Any, tmp_path: Path) -> dict[tuple[str, str], str]:
     merge = duplicate_group_merge(
         survivor_external_id="scope-customer", merged_external_ids=["scope-dup"]
     )[0]
+    segment = segment_create(name="scope-segment", customer_external_ids=[customer.external_id])
     return {
+        ("/api/v1/segments/", "segment_id"): str(segment.pk),
+        ("/api/v1/segments/rfm/", "cell"): "champions",
+        ("/api/v1/segments/clusters/", "cluster"): "0",
+        ("/api/v1/segments/predictions/", "kind"): "churn",
+        ("/api/v1/segments/", "external_id"): customer.external_id,
         ("/api/v1/quality/reports/", "entity"): "events",
         ("/api/v1/quality/runs/", "run_id"): str(quality_run.pk),
         ("/api/v1/quality/merges/", "merge_id"): str(merge.pk),

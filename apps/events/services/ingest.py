@@ -379,6 +379,7 @@ def events_ingest(
             months={(message.occurred_at.year, message.occurred_at.month) for message in valid}
         )
     accepted: list[ParsedMessage] = []
+    touched: set[int] = set()
     with transaction.atomic():
         if valid:
             claimed = _receipts_claim(valid, received_at)
@@ -398,6 +399,7 @@ def events_ingest(
             accepted = [m for m in fresh if m.index not in refused]
             if accepted:
                 customers = _resolve_customers(accepted)
+                touched = {customer_id for customer_id in customers.values() if customer_id}
                 products = product_ids_by_sku(skus={m.sku for m in accepted if m.sku})
                 _events_write(
                     [
@@ -437,6 +439,7 @@ def events_ingest(
         )
     if accepted:
         _cleaning_schedule(accepted)
+        _segments_touch(touched)
     rejected = [
         MessageOutcome(
             index=error.index,
@@ -479,6 +482,17 @@ def _cleaning_schedule(accepted: list[ParsedMessage]) -> None:
     if any(message.order is not None for message in accepted):
         entities.append("orders")
     cleaning_schedule(entities=entities, trigger="ingest")
+
+
+def _segments_touch(customer_ids: set[int]) -> None:
+    """Ask for an incremental refresh of the segments of the customers this batch touched.
+
+    Imported here for the same reason as the cleaning pipeline: segments read this app.
+    """
+    from apps.segments.services.segments import segments_touch
+
+    if customer_ids:
+        segments_touch(customer_ids=customer_ids)
 
 
 def _conflict_reason(message: ParsedMessage, where: str) -> str:
