@@ -40,6 +40,8 @@ demo-setup: install
 	$(PY) manage.py sync_roles
 	$(PY) manage.py demo_data --customers $(DEMO_CUSTOMERS) --seed $(DEMO_SEED) --if-empty
 	$(PY) manage.py train --all --wait
+	$(PY) manage.py clv store
+	$(PY) manage.py rfm apply
 	$(PY) manage.py predict score --kind all
 	$(PY) manage.py create_admin --email admin@smartmkt.local --password $${ADMIN_PASSWORD:-smartmkt-demo}
 

@@ -15,7 +15,9 @@ class CustomerScoresView:
     rfm_frequency: int | None
     rfm_monetary: int | None
     rfm_cell: str
+    rfm_cell_label: str
     lifecycle_stage: str
+    lifecycle_stage_label: str
     cluster: int | None
     cluster_name: str
     clv_historical: Decimal | None

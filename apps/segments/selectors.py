@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from apps.core.errors import NotFound
 from apps.customers.selectors import customer_count
+from apps.segments.contracts import CustomerScoresView
 from apps.segments.engine.definition import (
     ATTRIBUTE,
     ATTRIBUTE_OPERATORS,
@@ -43,6 +44,7 @@ from apps.segments.engine.definition import (
     parse_definition,
 )
 from apps.segments.models import (
+    CustomerScores,
     Segment,
     SegmentKind,
     SegmentMembership,
@@ -59,6 +61,7 @@ from apps.segments.services.compiler import (
     truth_expression,
     vocabulary,
 )
+from apps.segments.services.features import feature_label
 from apps.segments.services.segments import definition_parse
 
 PREVIEW_SAMPLE = 10
@@ -521,3 +524,34 @@ def segment_builder_catalogue(*, exclude_segment_id: int | None = None) -> dict[
         "operator_labels": OPERATOR_LABELS,
         "segments": segments,
     }
+
+
+def customer_scores_get(*, customer_id: int) -> CustomerScoresView | None:
+    """The customer's RFM, lifecycle, cluster, CLV, churn and propensity scores, or None."""
+    row = CustomerScores.objects.filter(customer_id=customer_id).first()
+    if row is None:
+        return None
+    return CustomerScoresView(
+        rfm_recency=row.rfm_recency,
+        rfm_frequency=row.rfm_frequency,
+        rfm_monetary=row.rfm_monetary,
+        rfm_cell=row.rfm_cell,
+        rfm_cell_label=row.get_rfm_cell_display() if row.rfm_cell else "",
+        lifecycle_stage=row.lifecycle_stage,
+        lifecycle_stage_label=row.get_lifecycle_stage_display() if row.lifecycle_stage else "",
+        cluster=row.cluster,
+        cluster_name=row.cluster_name,
+        clv_historical=row.clv_historical,
+        clv_discounted=row.clv_discounted,
+        clv_12m=row.clv_12m,
+        p_alive=row.p_alive,
+        expected_purchases_90d=row.expected_purchases_90d,
+        churn_risk=row.churn_risk,
+        purchase_propensity=row.purchase_propensity,
+        explanations={
+            score: [[feature_label(str(pair[0])), *pair[1:]] for pair in pairs]
+            for score, pairs in (row.explanations or {}).items()
+            if isinstance(pairs, list)
+        },
+        updated_at=row.updated_at,
+    )

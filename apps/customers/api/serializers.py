@@ -46,8 +46,44 @@ class CustomerSerializer(serializers.ModelSerializer):
         extra_kwargs = {name: {"help_text": text} for name, text in _PROFILE_HELP.items()}
 
 
+class CustomerTraitsSerializer(serializers.Serializer):
+    """Predictive and derived traits of a customer (segments app: RFM, CLV, churn ...)."""
+
+    rfm_recency = serializers.IntegerField(allow_null=True, help_text="RFM recency score 1-5.")
+    rfm_frequency = serializers.IntegerField(allow_null=True, help_text="RFM frequency 1-5.")
+    rfm_monetary = serializers.IntegerField(allow_null=True, help_text="RFM monetary 1-5.")
+    rfm_cell = serializers.CharField(help_text="Named RFM cell, e.g. champions, at_risk.")
+    lifecycle_stage = serializers.CharField(help_text="prospect, new, active ... lapsed.")
+    cluster = serializers.IntegerField(allow_null=True, help_text="ML segment number.")
+    cluster_name = serializers.CharField(help_text="Generated name of the ML segment.")
+    clv_historical = serializers.DecimalField(
+        max_digits=14, decimal_places=2, allow_null=True, help_text="Revenue so far."
+    )
+    clv_discounted = serializers.DecimalField(
+        max_digits=14, decimal_places=2, allow_null=True, help_text="Revenue so far, discounted."
+    )
+    clv_12m = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        allow_null=True,
+        help_text="Predicted 12-month CLV (BG/NBD + Gamma-Gamma).",
+    )
+    p_alive = serializers.FloatField(allow_null=True, help_text="P(still a customer), 0-1.")
+    expected_purchases_90d = serializers.FloatField(
+        allow_null=True, help_text="Expected purchases in the next 90 days."
+    )
+    churn_risk = serializers.FloatField(allow_null=True, help_text="P(churn), 0-1.")
+    purchase_propensity = serializers.FloatField(
+        allow_null=True, help_text="P(purchase in the model's horizon), 0-1."
+    )
+    explanations = serializers.DictField(
+        help_text="Top feature contributions per score: {score: [[feature, log-odds], ...]}."
+    )
+    updated_at = serializers.DateTimeField(allow_null=True, help_text="Last change of a score.")
+
+
 class CustomerDetailSerializer(CustomerSerializer):
-    """A customer profile with its other ids."""
+    """A customer profile with its other ids and its predictive traits."""
 
     aliases = serializers.SlugRelatedField(
         many=True,
@@ -56,8 +92,14 @@ class CustomerDetailSerializer(CustomerSerializer):
         help_text="Other ids of this customer (anonymous/device ids, merged profiles' ids).",
     )
 
+    traits = CustomerTraitsSerializer(
+        read_only=True,
+        allow_null=True,
+        help_text="RFM, lifecycle, cluster, CLV, churn and propensity; null before any is computed.",
+    )
+
     class Meta(CustomerSerializer.Meta):
-        fields = [*CustomerSerializer.Meta.fields, "aliases"]
+        fields = [*CustomerSerializer.Meta.fields, "aliases", "traits"]
         read_only_fields = fields
 
 

@@ -1,5 +1,7 @@
 """Customer API: thin views over customers.services and customers.selectors."""
 
+from typing import Any
+
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
@@ -18,6 +20,7 @@ from apps.customers.api.serializers import (
     CustomerSerializer,
     CustomerUpdateSerializer,
 )
+from apps.segments.selectors import customer_scores_get
 
 CUSTOMER_ID = OpenApiParameter(
     "external_id",
@@ -60,6 +63,11 @@ class CustomerListView(ScopedGenericAPIView):
         return Response(CustomerDetailSerializer(customer).data, status=status.HTTP_201_CREATED)
 
 
+def _detail(customer: Any) -> dict:
+    customer.traits = customer_scores_get(customer_id=customer.pk)
+    return CustomerDetailSerializer(customer).data
+
+
 class CustomerDetailView(ScopedGenericAPIView):
     required_scopes = {"GET": "customers:read", "PATCH": "customers:write"}
     serializer_class = CustomerUpdateSerializer
@@ -70,9 +78,10 @@ class CustomerDetailView(ScopedGenericAPIView):
         responses=OpenApiResponse(CustomerDetailSerializer, description="The customer."),
     )
     def get(self, request: Request, external_id: str) -> Response:
-        """One customer with its other ids. The path takes the external id or an anonymous alias."""
+        """One customer with its other ids and traits (RFM, lifecycle, cluster, CLV, churn and
+        propensity). The path takes the external id or an anonymous alias."""
         customer = selectors.customer_get(external_id=external_id)
-        return Response(CustomerDetailSerializer(customer).data)
+        return Response(_detail(customer))
 
     @extend_schema(
         summary="Update a customer",
@@ -88,7 +97,7 @@ class CustomerDetailView(ScopedGenericAPIView):
         customer, _ = services.customer_update(
             external_id=customer.external_id, changes=serializer.validated_data
         )
-        return Response(CustomerDetailSerializer(customer).data)
+        return Response(_detail(customer))
 
 
 class CustomerConsentView(ScopedGenericAPIView):

@@ -22,6 +22,7 @@ from apps.customers.selectors import (
 )
 from apps.customers.web.forms import CustomerFilterForm
 from apps.events.selectors import customer_timeline, order_list
+from apps.segments.selectors import customer_scores_get, segment_memberships_for_customer
 
 PAGE_SIZE = 25
 ORDERS_SHOWN = 50
@@ -76,5 +77,7 @@ def customer_detail(request: HttpRequest, external_id: str) -> HttpResponse:
         "timeline": customer_timeline(customer_id=customer.id, limit=TIMELINE_SHOWN),
         "attributes": attribute_rows(customer.attributes),
         "aliases": customer_alias_list(customer=customer),
+        "scores": customer_scores_get(customer_id=customer.id),
+        "segments": segment_memberships_for_customer(customer_id=customer.id),
     }
     return render(request, "customers/detail.html", context)
