@@ -173,9 +173,11 @@ def scores_upsert(*, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> N
     if connection.vendor == "postgresql":
         _scores_upsert_postgresql(columns, rows)
         return
+    # Relations are given as ids (e.g. cluster_model_version): set them by their attname.
+    attnames = [CustomerScores._meta.get_field(column).attname for column in columns]
     CustomerScores.objects.bulk_create(
         [
-            CustomerScores(customer_id=row[0], **dict(zip(columns, row[1:], strict=True)))
+            CustomerScores(customer_id=row[0], **dict(zip(attnames, row[1:], strict=True)))
             for row in rows
         ],
         batch_size=WRITE_BATCH,
