@@ -174,7 +174,8 @@ def scores_upsert(*, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> N
         _scores_upsert_postgresql(columns, rows)
         return
     # Relations are given as ids (e.g. cluster_model_version): set them by their attname.
-    attnames = [CustomerScores._meta.get_field(column).attname for column in columns]
+    concrete = {field.name: field.attname for field in CustomerScores._meta.concrete_fields}
+    attnames = [concrete[column] for column in columns]
     CustomerScores.objects.bulk_create(
         [
             CustomerScores(customer_id=row[0], **dict(zip(attnames, row[1:], strict=True)))
