@@ -26,7 +26,6 @@ would do.
 
 from __future__ import annotations
 
-import io
 import json
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -42,6 +41,7 @@ from django.utils import timezone
 from apps.catalog.models import Brand, Category, Product
 from apps.core.demo.rows import CatalogRows, CustomerChunk
 from apps.core.errors import Conflict
+from apps.core.pgcopy import copy_rows
 from apps.customers.models import Consent, Customer, CustomerAlias
 from apps.events.models import Event, MessageReceipt, Order, OrderLine, Review, SocialPost
 from apps.events.services import event_partitions_ensure
@@ -67,20 +67,6 @@ def _money(cents: int) -> Decimal:
 
 def _timestamp(epoch_seconds: int) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(epoch_seconds))
-
-
-def _copy_text(value: Any) -> str:
-    if value is None:
-        return "\\N"
-    text = value if isinstance(value, str) else str(value)
-    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
-        text = (
-            text.replace("\\", "\\\\")
-            .replace("\t", "\\t")
-            .replace("\n", "\\n")
-            .replace("\r", "\\r")
-        )
-    return text
 
 
 class _RowWriter:
@@ -118,7 +104,8 @@ class _RowWriter:
         table = quote(str(model._meta.db_table))
         columns = ", ".join(quote(str(column)) for column in self.columns)
         if self.postgres:
-            self._sql = f"COPY {table} ({columns}) FROM STDIN"
+            self._table = table
+            self._columns = [quote(str(column)) for column in self.columns]
         else:
             self._sql = (
                 f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(self.columns))})"
@@ -174,12 +161,7 @@ class _RowWriter:
             for start in range(0, len(prepared), self.batch_size):
                 batch = prepared[start : start + self.batch_size]
                 if self.postgres:
-                    buffer = io.StringIO()
-                    for values in batch:
-                        buffer.write("\t".join([_copy_text(value) for value in values]))
-                        buffer.write("\n")
-                    buffer.seek(0)
-                    cursor.copy_expert(self._sql, buffer)
+                    copy_rows(cursor, table=self._table, columns=self._columns, rows=batch)
                 else:
                     cursor.executemany(self._sql, cast(Any, batch))
         return len(prepared)

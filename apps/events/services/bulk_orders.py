@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from apps.catalog.selectors import product_ids_by_sku
 from apps.core.errors import ValidationFailed
+from apps.core.pgcopy import copy_text
 from apps.customers.services.bulk import customer_bulk_ensure
 from apps.events.choices import OrderStatus, SalesChannel
 from apps.events.models import Order, OrderLine
@@ -34,7 +35,6 @@ MAX_QUANTITY = 2_147_483_647
 _BATCH_SIZE = 2000
 _STATUSES = frozenset(OrderStatus.values)
 _CHANNELS = frozenset(SalesChannel.values)
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
 @dataclass(frozen=True)
@@ -249,18 +249,10 @@ def order_bulk_create(*, orders: Sequence[OrderImport]) -> OrderBulkResult:
 
 
 def _copy_value(column: models.Field, value: Any) -> str:
-    """A value in PostgreSQL COPY text format."""
-    if value is None:
-        return "\\N"
-    if isinstance(column, models.JSONField):
-        return json.dumps(value).translate(_COPY_ESCAPES)
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, str):
-        return value.translate(_COPY_ESCAPES)
-    return str(value)
+    """A value in PostgreSQL COPY text format; JSON columns are dumped first."""
+    if value is not None and isinstance(column, models.JSONField):
+        value = json.dumps(value)
+    return copy_text(value)
 
 
 def _insert(model: type[models.Model], rows: list[dict[str, Any]]) -> None:
@@ -297,16 +289,20 @@ def _insert(model: type[models.Model], rows: list[dict[str, Any]]) -> None:
         for row, (pk,) in zip(rows, cursor.fetchall(), strict=True):
             row["id"] = pk
         names = ["id", *(column.attname for column in columns_of_model)]
-        buffer = io.StringIO()
-        for row in rows:
-            values = [str(row["id"])]
-            for column in columns_of_model:
-                values.append(
-                    _copy_value(column, row.get(column.attname, defaults[column.attname]))
-                )
-            buffer.write("\t".join(values))
-            buffer.write("\n")
-        buffer.seek(0)
+        lines = (
+            "\t".join(
+                [
+                    str(row["id"]),
+                    *(
+                        _copy_value(column, row.get(column.attname, defaults[column.attname]))
+                        for column in columns_of_model
+                    ),
+                ]
+            )
+            + "\n"
+            for row in rows
+        )
+        buffer = io.StringIO("".join(lines))
         columns = ", ".join(connection.ops.quote_name(name) for name in names)
         with connection.wrap_database_errors:  # a duplicate id is an IntegrityError
             cursor.copy_expert(

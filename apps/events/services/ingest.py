@@ -18,7 +18,6 @@ round trips whatever the batch size:
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -29,6 +28,7 @@ from django.utils import timezone
 
 from apps.catalog.selectors import product_ids_by_sku
 from apps.core.errors import Conflict, ValidationFailed
+from apps.core.pgcopy import copy_rows
 from apps.customers.selectors import customer_ids_by_alias
 from apps.customers.services import (
     customer_aliases_link,
@@ -58,21 +58,6 @@ EVENT_COLUMNS = (
     "source",
     "event_id",
 )
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def _copy_line(row: tuple) -> str:
-    """One row in COPY text format: tab-separated, \\N for NULL, backslash escapes."""
-    return "\t".join(
-        "\\N"
-        if value is None
-        else value.isoformat()
-        if isinstance(value, datetime)
-        else str(value).translate(_COPY_ESCAPES)
-        if isinstance(value, str)
-        else str(value)
-        for value in row
-    )
 
 
 def _events_write(rows: list[tuple]) -> None:
@@ -84,9 +69,8 @@ def _events_write(rows: list[tuple]) -> None:
             batch_size=500,
         )
         return
-    buffer = io.StringIO("\n".join(map(_copy_line, rows)) + "\n")
     with connection.cursor() as cursor:
-        cursor.copy_expert(f"COPY events_event ({', '.join(EVENT_COLUMNS)}) FROM STDIN", buffer)
+        copy_rows(cursor, table="events_event", columns=EVENT_COLUMNS, rows=rows)
 
 
 def _receipts_claim(messages: list[ParsedMessage], received_at: datetime) -> set[tuple[str, str]]:

@@ -15,7 +15,6 @@ docs/rfm_and_clusters.md explains the rules.
 from __future__ import annotations
 
 import hashlib
-import io
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -29,6 +28,7 @@ from django.db.models import Count, Field, Max
 from django.utils import timezone
 
 from apps.core.errors import NotEnoughData, ValidationFailed
+from apps.core.pgcopy import copy_rows
 from apps.customers.selectors import customer_list
 from apps.events.selectors import customer_purchase_days, customer_purchase_totals
 from apps.ml import selectors as ml_selectors
@@ -99,16 +99,6 @@ def _silent(percent: float, message: str) -> None:
     return None
 
 
-def _copy_text(value: Any) -> str:
-    """One value in PostgreSQL COPY text format."""
-    if value is None:
-        return "\\N"
-    if isinstance(value, datetime):
-        return value.isoformat()
-    text = str(value)
-    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-
-
 def _concrete(name: str) -> Field:
     field = CustomerScores._meta.get_field(name)
     if not isinstance(field, Field):  # a reverse relation, not a column
@@ -144,14 +134,9 @@ def _scores_upsert_postgresql(columns: Sequence[str], rows: Sequence[Sequence[An
         [f"s.{quote(key)}"] + [f"s.{quote(column)}" for column, _ in written] + ["%s"] * len(others)
     )
     updates = ", ".join(f"{quote(column)} = EXCLUDED.{quote(column)}" for column, _ in written)
-    buffer = io.StringIO()
-    for row in rows:
-        buffer.write("\t".join(_copy_text(value) for value in row))
-        buffer.write("\n")
-    buffer.seek(0)
     with connection.cursor() as cursor:
         cursor.execute(f"CREATE TEMPORARY TABLE {stage} ({stage_columns}) ON COMMIT DROP")
-        cursor.copy_expert(f"COPY {stage} FROM STDIN", buffer)
+        copy_rows(cursor, table=stage, columns=None, rows=rows)
         cursor.execute(
             f"INSERT INTO {table} ({target_columns}) SELECT {select} FROM {stage} s "  # noqa: S608 - names from model metadata
             f"ON CONFLICT ({quote(key)}) DO UPDATE SET {updates}",
