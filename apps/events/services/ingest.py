@@ -101,12 +101,17 @@ def _receipts_claim(messages: list[ParsedMessage], received_at: datetime) -> set
     return claimed
 
 
-def _receipt_fingerprints(keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
+def _ids_by_source(keys: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    """Message ids grouped by source: one ledger query per source (usually one per batch)."""
     by_source: dict[str, list[str]] = {}
     for source, message_id in keys:
         by_source.setdefault(source, []).append(message_id)
+    return by_source
+
+
+def _receipt_fingerprints(keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
     found: dict[tuple[str, str], str] = {}
-    for source, message_ids in by_source.items():
+    for source, message_ids in _ids_by_source(keys).items():
         rows = MessageReceipt.objects.filter(source=source, message_id__in=message_ids)
         for message_id, fingerprint in rows.values_list("message_id", "fingerprint"):
             found[(source, message_id)] = fingerprint
@@ -115,8 +120,9 @@ def _receipt_fingerprints(keys: Iterable[tuple[str, str]]) -> dict[tuple[str, st
 
 def _receipts_release(messages: list[ParsedMessage]) -> None:
     """Forget the claim of messages refused after claiming, so a fixed copy can be sent again."""
-    for message in messages:
-        MessageReceipt.objects.filter(source=message.source, message_id=message.message_id).delete()
+    keys = ((message.source, message.message_id) for message in messages)
+    for source, message_ids in _ids_by_source(keys).items():
+        MessageReceipt.objects.filter(source=source, message_id__in=message_ids).delete()
 
 
 def _outcome(message: ParsedMessage | MessageError) -> MessageOutcome:
