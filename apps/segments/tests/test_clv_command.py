@@ -293,3 +293,55 @@ def test_file_options_without_a_file_are_refused():
 def test_store_without_a_model_exits_with_what_to_do():
     with pytest.raises(CommandError, match=r"^No CLV model yet: fit it first"):
         _clv("store")
+
+
+def _cdnow_sample() -> Path:
+    """The CDNOW 1/10th sample (2,357 customers) as shipped in the `lifetimes` wheel (a test
+    requirement; located without importing the package, which is not used)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("lifetimes")
+    assert spec is not None and spec.submodule_search_locations, (
+        "pip install -r requirements/dev.txt"
+    )
+    return Path(next(iter(spec.submodule_search_locations))) / "datasets" / "CDNOW_sample.txt"
+
+
+def test_the_cdnow_sample_reproduces_the_published_parameters(tmp_path):
+    # given the CDNOW sample with a header (its columns: id, sample id, YYYYMMDD, quantity, amount)
+    path = tmp_path / "cdnow.txt"
+    path.write_text("cust sample day quantity value\n" + _cdnow_sample().read_text())
+
+    out, _ = _clv(
+        "fit",
+        "--transactions",
+        str(path),
+        "--customer-col",
+        "cust",
+        "--date-col",
+        "day",
+        "--amount-col",
+        "value",
+        "--calibration-end",
+        "1997-09-30",
+        "--time-unit",
+        "W",
+        "--delimiter",
+        "whitespace",
+        "--json",
+    )
+
+    # then the fit is Fader, Hardie and Lee (2005): BG/NBD r=0.243 alpha=4.414 a=0.793 b=2.426,
+    # LL=-9582.4; Gamma-Gamma on the 946 repeat buyers p=6.25 q=3.74 gamma=15.44
+    document = json.loads(out)
+    assert document["customers"] == 2357
+    assert document["repeat_customers"] == 946
+    bgnbd, gamma_gamma = document["bgnbd"], document["gamma_gamma"]
+    assert round(bgnbd["r"], 3) == 0.243
+    assert round(bgnbd["alpha"], 3) == 4.414
+    assert round(bgnbd["a"], 3) == 0.793
+    assert round(bgnbd["b"], 3) == 2.426
+    assert round(bgnbd["log_likelihood"], 1) == -9582.4
+    assert round(gamma_gamma["p"], 2) == 6.25
+    assert round(gamma_gamma["q"], 2) == 3.74
+    assert round(gamma_gamma["v"], 2) == 15.44
