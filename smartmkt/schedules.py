@@ -18,8 +18,9 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "options": {"queue": "default"},
     },
     # Customer intelligence (issue 4). Relative windows slide with time: a full segment refresh
-    # hourly; RFM daily, CLV daily, clusters weekly; the two catch-up tasks store a new
-    # champion's scores when its run finished on a worker.
+    # hourly; RFM daily, CLV daily, clusters weekly. A new champion's scores are stored by its
+    # kind's on_activate hook at once; the hourly catch-ups repair a hook that was lost (broker
+    # down at the moment of activation).
     "segments-refresh": {
         "task": "segments.refresh_segments_task",
         "schedule": crontab(minute=7),
@@ -42,17 +43,17 @@ BEAT_SCHEDULE: dict[str, dict] = {
     },
     "segments-apply-clusters": {
         "task": "segments.apply_cluster_scores_task",
-        "schedule": crontab(minute="*/10"),
+        "schedule": crontab(minute=12),
         "options": {"queue": "default"},
     },
     "segments-store-clv": {
         "task": "segments.store_clv_scores_task",
-        "schedule": crontab(minute="*/10"),
+        "schedule": crontab(minute=22),
         "options": {"queue": "default"},
     },
     "segments-predictions-new-champion": {
         "task": "segments.refresh_prediction_scores_task",
-        "schedule": crontab(minute="*/15"),
+        "schedule": crontab(minute=32),
         "kwargs": {"only_stale": True},
         "options": {"queue": "default"},
     },

@@ -49,6 +49,9 @@ class TrainingOutput:
 
 Trainer = Callable[[TrainingContext], TrainingOutput]
 ParamsValidator = Callable[[dict[str, Any]], dict[str, Any]]
+# Called with the model version's id after the transaction that made it champion commits
+# (a published run or a hand-made activation). It should enqueue work, not do it.
+ActivationHook = Callable[[int], None]
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,8 @@ class KindSpec:
     train_all: bool = True
     # Cleans user-given params (defaults filled in) or raises ValueError naming the field.
     validate_params: ParamsValidator | None = field(default=None, repr=False)
+    # What to do once a version of this kind becomes champion: store its scores, warm caches.
+    on_activate: ActivationHook | None = field(default=None, repr=False)
 
     def clean_params(self, params: dict[str, Any]) -> dict[str, Any]:
         """Defaults merged with `params`, then checked by the kind's validator if it has one."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from apps.ml.contracts import KindSpec, ParamsValidator, Trainer
+from apps.ml.contracts import ActivationHook, KindSpec, ParamsValidator, Trainer
 
 _KINDS: dict[str, KindSpec] = {}
 
@@ -28,6 +28,7 @@ def register(
     default_params: Mapping[str, Any] | None = None,
     validate_params: ParamsValidator | None = None,
     train_all: bool = True,
+    on_activate: ActivationHook | None = None,
 ) -> KindSpec:
     """Register `trainer` for `kind` ("<app>.<model>"). Registering the same trainer twice is a no-op."""
     if not kind or len(kind) > 64 or not kind.replace(".", "").replace("_", "").isalnum():
@@ -40,6 +41,7 @@ def register(
         default_params=dict(default_params or {}),
         validate_params=validate_params,
         train_all=train_all,
+        on_activate=on_activate,
     )
     existing = _KINDS.get(kind)
     if existing is not None and existing.trainer is not trainer:

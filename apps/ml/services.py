@@ -192,6 +192,28 @@ def training_run_rerun(
 
 
 @transaction.atomic
+def _activation_notify(*, kind: str, model_version_id: int) -> None:
+    """Run the kind's `on_activate` hook (after commit). A failing hook is logged, never
+    raised: the version is champion either way, and scheduled catch-ups repair what it missed."""
+    if not registry.is_registered(kind):
+        return
+    hook = registry.get(kind).on_activate
+    if hook is None:
+        return
+    try:
+        hook(model_version_id)
+    except Exception:
+        logger.exception(
+            "on_activate hook of %s failed for model version %s", kind, model_version_id
+        )
+
+
+def _activation_schedule(*, kind: str, model_version_id: int) -> None:
+    transaction.on_commit(
+        functools.partial(_activation_notify, kind=kind, model_version_id=model_version_id)
+    )
+
+
 def model_version_activate(*, model_version_id: int, actor: Any = None) -> ModelAlias:
     """Point the `champion` alias of the version's kind at it (roll back or forward by hand).
 
@@ -214,6 +236,7 @@ def model_version_activate(*, model_version_id: int, actor: Any = None) -> Model
         actor=actor,
         data={"kind": version.kind, "version": version.version},
     )
+    _activation_schedule(kind=version.kind, model_version_id=version.pk)
     return alias
 
 
@@ -535,6 +558,7 @@ def _artifact_register(
             ModelAlias.objects.update_or_create(
                 kind=kind, alias=Alias.CHAMPION, defaults={"model_version": model_version}
             )
+            _activation_schedule(kind=kind, model_version_id=model_version.pk)
             now = timezone.now()
             run.status = RunStatus.SUCCEEDED
             run.progress = 100

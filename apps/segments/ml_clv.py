@@ -4,8 +4,9 @@
 artifact is the fitted parameters (with the diagnostics) as JSON, its metrics the parameters,
 log-likelihoods and holdout diagnostics. The per-customer predictions are written into
 CustomerScores by `apps.segments.services.clv.clv_scores_store` once the platform has
-published the version (at once when the run executed in-process, else by the scheduled
-catch-up `clv_scores_store_if_stale`), so every stored prediction names its model version.
+published the version (the kind's `on_activate` hook enqueues it; the hourly catch-up
+`clv_scores_store_if_stale` repairs a lost hook), so every stored prediction names its
+model version.
 """
 
 from __future__ import annotations
@@ -32,6 +33,13 @@ def clv_train(context: TrainingContext) -> TrainingOutput:
     )
 
 
+def clv_activated(model_version_id: int) -> None:
+    """A new CLV champion: store its per-customer predictions on a worker."""
+    from apps.segments.tasks import store_clv_scores_task  # tasks import the services
+
+    store_clv_scores_task.delay()
+
+
 def register_kinds() -> None:
     """Register `segments.clv` with the ML platform (idempotent)."""
     ml_registry.register(
@@ -44,4 +52,5 @@ def register_kinds() -> None:
         ),
         default_params=CLV_DEFAULTS,
         validate_params=clv_params_validate,
+        on_activate=clv_activated,
     )

@@ -93,6 +93,13 @@ def propensity_train(context: TrainingContext) -> TrainingOutput:
     return _train(PROPENSITY, context)
 
 
+def predictions_activated(model_version_id: int) -> None:
+    """A new churn or propensity champion: re-score the customers it has not scored."""
+    from apps.segments.tasks import refresh_prediction_scores_task  # tasks import the services
+
+    refresh_prediction_scores_task.delay(only_stale=True)
+
+
 def register_kinds() -> None:
     """Register both kinds with the ML platform (idempotent); called from `ready()`."""
     ml_registry.register(
@@ -101,6 +108,7 @@ def register_kinds() -> None:
         description=CHURN.description,
         default_params=CHURN_DEFAULTS,
         validate_params=churn_validate,
+        on_activate=predictions_activated,
     )
     ml_registry.register(
         PROPENSITY.ml_kind,
@@ -108,4 +116,5 @@ def register_kinds() -> None:
         description=PROPENSITY.description,
         default_params=PROPENSITY_DEFAULTS,
         validate_params=propensity_validate,
+        on_activate=predictions_activated,
     )

@@ -56,6 +56,13 @@ def clusters_train_context(context: TrainingContext) -> TrainingOutput:
     )
 
 
+def clusters_activated(model_version_id: int) -> None:
+    """A new cluster champion: write its clusters to the customers on a worker."""
+    from apps.segments.tasks import apply_cluster_scores_task  # tasks import the services
+
+    apply_cluster_scores_task.delay()
+
+
 def register_kinds() -> None:
     """Register both kinds with the ML platform (idempotent)."""
     ml_registry.register(
@@ -78,4 +85,5 @@ def register_kinds() -> None:
         ),
         default_params=CLUSTER_DEFAULTS,
         validate_params=clusters_params_validate,
+        on_activate=clusters_activated,
     )

@@ -561,3 +561,55 @@ def test_a_queued_run_no_worker_ever_started_is_marked_lost_after_the_timeout(se
     assert forgotten.error.startswith("Never started: queued since")
     assert TrainingRun.objects.get(pk=recent.pk).status == RunStatus.QUEUED
     assert training_run_rerun(run_id=forgotten.pk).rerun_of_id == forgotten.pk
+
+
+def _bin_trainer(context: TrainingContext) -> TrainingOutput:
+    artifact = context.work_dir / "model.bin"
+    artifact.write_bytes(f"weights {context.run_id}".encode())
+    return TrainingOutput(artifact_path=artifact, metrics={})
+
+
+def test_on_activate_runs_after_publish_and_after_a_hand_made_activation(
+    django_capture_on_commit_callbacks, register_kind
+):
+    # given a kind whose hook records what became champion
+    activated: list[int] = []
+    register_kind("test.hooked", _bin_trainer, on_activate=activated.append)
+
+    # when two runs publish, then the first version is made champion again by hand
+    _train(django_capture_on_commit_callbacks, kind="test.hooked")
+    _train(django_capture_on_commit_callbacks, kind="test.hooked")
+    first, second = ModelVersion.objects.filter(kind="test.hooked").order_by("version")
+    with django_capture_on_commit_callbacks(execute=True):
+        model_version_activate(model_version_id=first.pk)
+
+    # then the hook saw each activation once, in order
+    assert activated == [first.pk, second.pk, first.pk]
+
+
+def test_a_failed_run_does_not_call_on_activate(django_capture_on_commit_callbacks, register_kind):
+    activated: list[int] = []
+
+    def trainer(context: TrainingContext) -> TrainingOutput:
+        raise ValueError("bad data")
+
+    register_kind("test.hooked_fail", trainer, on_activate=activated.append)
+
+    run = _train(django_capture_on_commit_callbacks, kind="test.hooked_fail")
+
+    assert run.status == RunStatus.FAILED
+    assert activated == []
+
+
+def test_a_failing_on_activate_hook_leaves_the_published_champion(
+    django_capture_on_commit_callbacks, register_kind
+):
+    def hook(model_version_id: int) -> None:
+        raise RuntimeError("broker down")
+
+    register_kind("test.hooked_broken", _bin_trainer, on_activate=hook)
+
+    run = _train(django_capture_on_commit_callbacks, kind="test.hooked_broken")
+
+    assert run.status == RunStatus.SUCCEEDED
+    assert champion_get("test.hooked_broken") == run.model_version

@@ -434,7 +434,7 @@ def clusters_run_start(
     )
     run = ml_selectors.training_run_get(run_id=run.pk)
     version = getattr(run, "model_version", None)
-    if run.status == "succeeded" and version is not None:
+    if run.status == "succeeded" and version is not None and cluster_scores_stale():
         cluster_scores_apply(model_version_id=version.pk)
     return run
 

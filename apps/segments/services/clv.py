@@ -606,7 +606,7 @@ def clv_fit_start(
     )
     run = ml_selectors.training_run_get(run_id=run.pk)
     version = getattr(run, "model_version", None)
-    if run.status == "succeeded" and version is not None:
+    if run.status == "succeeded" and version is not None and clv_scores_stale():
         clv_scores_store(model_version_id=version.pk)
     return run
 

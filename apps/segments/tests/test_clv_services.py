@@ -221,6 +221,7 @@ def test_bad_parameters_are_refused_before_a_run_exists():
     assert TrainingRun.objects.count() == 0
 
 
+@pytest.mark.usefixtures("activation_hooks_lost")
 @pytest.mark.django_db
 def test_a_fit_that_ran_on_a_worker_is_stored_by_the_catch_up(django_capture_on_commit_callbacks):
     # given a fit whose run finished after clv_fit_start returned (as on a worker)

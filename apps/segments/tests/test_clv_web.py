@@ -112,6 +112,7 @@ def test_analysts_may_not_refit_or_store():
     assert TrainingRun.objects.count() == 0
 
 
+@pytest.mark.usefixtures("activation_hooks_lost")
 @pytest.mark.django_db
 def test_a_fit_not_stored_yet_offers_to_store_it(django_capture_on_commit_callbacks):
     shop_load(shop_frame(customers=120, seed=79))

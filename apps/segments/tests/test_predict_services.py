@@ -77,8 +77,10 @@ def test_scoring_writes_own_columns_and_keeps_everything_else(
 ):
     train(django_capture_on_commit_callbacks, "propensity")
     customer = Customer.objects.order_by("pk").first()
-    CustomerScores.objects.create(
-        customer=customer, rfm_cell="champions", p_alive=0.5, explanations={"clv": [["x", 1]]}
+    # (the champion's on_activate hook scored everyone already; other writers' columns next)
+    CustomerScores.objects.update_or_create(
+        customer=customer,
+        defaults={"rfm_cell": "champions", "p_alive": 0.5, "explanations": {"clv": [["x", 1]]}},
     )
 
     summary = prediction_scores_refresh(kind="propensity")
@@ -102,6 +104,7 @@ def test_scoring_writes_own_columns_and_keeps_everything_else(
     assert prediction_scores_refresh_all(only_stale=True) == []
 
 
+@pytest.mark.usefixtures("activation_hooks_lost")
 def test_churn_scores_active_customers_only_and_clears_the_rest(
     demo_shop, django_capture_on_commit_callbacks
 ):

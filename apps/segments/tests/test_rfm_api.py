@@ -118,6 +118,7 @@ def test_an_rfm_cell_saved_as_a_segment_through_the_api():
     assert list(Segment.objects.values_list("name", flat=True)) == ["Best"]
 
 
+@pytest.mark.usefixtures("activation_hooks_lost")
 def test_clusters_before_and_after_a_fit(django_capture_on_commit_callbacks):
     api = client("segments:read", "segments:write")
     empty = api.get("/api/v1/segments/clusters").json()

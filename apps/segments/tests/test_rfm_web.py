@@ -159,6 +159,7 @@ def test_clusters_page_without_a_model_says_what_to_do():
     assert 'data-testid="clusters-fit"' in page
 
 
+@pytest.mark.usefixtures("activation_hooks_lost")
 def test_clusters_page_shows_profiles_k_selection_and_applies_a_worker_fit(
     django_capture_on_commit_callbacks,
 ):
