@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
 
 @dataclass(frozen=True)
+class ScoreReason:
+    """One of the top contributions to a customer's churn or propensity score (TreeSHAP,
+    log-odds: positive raises the score)."""
+
+    feature: str
+    label: str
+    contribution: float
+
+
+@dataclass(frozen=True)
 class CustomerScoresView:
-    """The scores of one customer as the profile page and the customers API show them."""
+    """The scores of one customer as the profile page and the customers API show them, each
+    group with the version number of the model that produced it (None before any)."""
 
     rfm_recency: int | None
     rfm_frequency: int | None
@@ -29,3 +40,9 @@ class CustomerScoresView:
     purchase_propensity: float | None
     explanations: dict
     updated_at: datetime | None
+    clv_model_version: int | None = None
+    churn_model_version: int | None = None
+    propensity_model_version: int | None = None
+    cluster_model_version: int | None = None
+    churn_reasons: list[ScoreReason] = field(default_factory=list)
+    propensity_reasons: list[ScoreReason] = field(default_factory=list)

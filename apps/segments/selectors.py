@@ -18,12 +18,12 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Avg, Count, Q, QuerySet
 from django.utils import timezone
 
 from apps.core.errors import NotFound
 from apps.customers.selectors import customer_count
-from apps.segments.contracts import CustomerScoresView
+from apps.segments.contracts import CustomerScoresView, ScoreReason
 from apps.segments.engine.definition import (
     ATTRIBUTE,
     ATTRIBUTE_OPERATORS,
@@ -65,6 +65,7 @@ from apps.segments.services.features import feature_label
 from apps.segments.services.segments import definition_parse
 
 PREVIEW_SAMPLE = 10
+CENT = Decimal("0.01")
 EXPORT_CHUNK = 2000
 EXPORT_HEADER = [
     "external_id", "email", "first_name", "last_name", "country", "city", "member_since",
@@ -75,14 +76,17 @@ EXPORT_HEADER = [
 # Segments.
 
 
-def segment_list(*, search: str = "", kind: str = "") -> QuerySet[Segment]:
-    """Segments by name, optionally searched by name/description or limited to a kind."""
+def segment_list(*, search: str = "", kind: str = "", status: str = "") -> QuerySet[Segment]:
+    """Segments by name, optionally searched by name/description or limited to a kind or a
+    status (`failed`: the segments whose last refresh failed)."""
     queryset = Segment.objects.select_related("created_by")
     search = search.strip()
     if search:
         queryset = queryset.filter(Q(name__icontains=search) | Q(description__icontains=search))
     if kind:
         queryset = queryset.filter(kind=kind)
+    if status:
+        queryset = queryset.filter(status=status)
     return queryset.order_by("name", "id")
 
 
@@ -140,8 +144,12 @@ def segment_describe(*, segment: Segment) -> list[tuple[int, str]]:
 
 
 def segment_member_list(*, segment: Segment, search: str = "") -> QuerySet[SegmentMembership]:
-    """Members, newest first, searchable by id, email or name."""
-    queryset = SegmentMembership.objects.filter(segment=segment).select_related("customer")
+    """Members, newest first, searchable by id, email or name, each with the customer's scores
+    joined in the same query (`membership.customer.scores`; for a customer without a scores row
+    it raises DoesNotExist without a query, which templates render as empty)."""
+    queryset = SegmentMembership.objects.filter(segment=segment).select_related(
+        "customer", "customer__scores"
+    )
     search = search.strip()
     if search:
         queryset = queryset.filter(
@@ -156,6 +164,58 @@ def segment_member_list(*, segment: Segment, search: str = "") -> QuerySet[Segme
 def segment_member_customer_ids(*, segment_id: int) -> QuerySet[SegmentMembership, Any]:
     """Customer ids of a segment's members (a subquery: `customer__in=` or `pk__in=`)."""
     return SegmentMembership.objects.filter(segment_id=segment_id).values("customer_id")
+
+
+# A calibrated churn probability at or above this is "more likely to leave than not": what the
+# segment page counts as at risk.
+CHURN_AT_RISK = 0.5
+
+
+@dataclass(frozen=True)
+class SegmentScoreSummary:
+    """Averages of the members' scores, for the segment page's KPIs.
+
+    Each average is over the members holding that score (customers without orders have no
+    CLV; churn is scored only for recently active buyers), with how many that is.
+    """
+
+    members: int
+    clv_scored: int
+    average_clv_12m: Decimal | None
+    average_p_alive: float | None  # stored with the CLV, so over the same members
+    churn_scored: int
+    average_churn_risk: float | None
+    at_risk: int  # members with churn risk >= CHURN_AT_RISK
+
+    @property
+    def at_risk_share(self) -> float | None:
+        """Share of the churn-scored members at risk, 0-1; None when none is scored."""
+        return self.at_risk / self.churn_scored if self.churn_scored else None
+
+
+def segment_score_summary(*, segment: Segment) -> SegmentScoreSummary:
+    """Average 12-month CLV and P(alive), average churn risk and how many members are at risk
+    (one query)."""
+    row = CustomerScores.objects.filter(
+        customer_id__in=segment_member_customer_ids(segment_id=segment.pk)
+    ).aggregate(
+        clv_scored=Count("clv_12m"),
+        average_clv_12m=Avg("clv_12m"),
+        average_p_alive=Avg("p_alive"),
+        churn_scored=Count("churn_risk"),
+        average_churn_risk=Avg("churn_risk"),
+        at_risk=Count("pk", filter=Q(churn_risk__gte=CHURN_AT_RISK)),
+    )
+    average_clv = row["average_clv_12m"]
+    return SegmentScoreSummary(
+        members=segment.member_count,
+        clv_scored=row["clv_scored"],
+        average_clv_12m=None if average_clv is None else Decimal(average_clv).quantize(CENT),
+        average_p_alive=row["average_p_alive"],
+        churn_scored=row["churn_scored"],
+        average_churn_risk=row["average_churn_risk"],
+        at_risk=row["at_risk"],
+    )
 
 
 def segment_membership_get(*, segment: Segment, customer_id: int) -> SegmentMembership | None:
@@ -526,11 +586,41 @@ def segment_builder_catalogue(*, exclude_segment_id: int | None = None) -> dict[
     }
 
 
+SCORE_MODEL_VERSIONS = (
+    "clv_model_version",
+    "churn_model_version",
+    "propensity_model_version",
+    "cluster_model_version",
+)
+
+
+def _reasons(pairs: Any) -> list[ScoreReason]:
+    """Stored `[[feature, contribution], ...]` pairs as reasons with readable labels."""
+    if not isinstance(pairs, list):
+        return []
+    return [
+        ScoreReason(feature=str(pair[0]), label=feature_label(str(pair[0])), contribution=pair[1])
+        for pair in pairs
+        if isinstance(pair, list | tuple) and len(pair) >= 2
+    ]
+
+
 def customer_scores_get(*, customer_id: int) -> CustomerScoresView | None:
-    """The customer's RFM, lifecycle, cluster, CLV, churn and propensity scores, or None."""
-    row = CustomerScores.objects.filter(customer_id=customer_id).first()
+    """The customer's RFM, lifecycle, cluster, CLV, churn and propensity scores, or None;
+    with the version number of the model behind each group and the top reasons of the churn
+    and propensity scores (one query)."""
+    row = (
+        CustomerScores.objects.select_related(*SCORE_MODEL_VERSIONS)
+        .filter(customer_id=customer_id)
+        .first()
+    )
     if row is None:
         return None
+
+    def version(name: str) -> int | None:
+        return getattr(row, name).version if getattr(row, f"{name}_id") else None
+
+    explanations = row.explanations or {}
     return CustomerScoresView(
         rfm_recency=row.rfm_recency,
         rfm_frequency=row.rfm_frequency,
@@ -550,8 +640,14 @@ def customer_scores_get(*, customer_id: int) -> CustomerScoresView | None:
         purchase_propensity=row.purchase_propensity,
         explanations={
             score: [[feature_label(str(pair[0])), *pair[1:]] for pair in pairs]
-            for score, pairs in (row.explanations or {}).items()
+            for score, pairs in explanations.items()
             if isinstance(pairs, list)
         },
         updated_at=row.updated_at,
+        clv_model_version=version("clv_model_version"),
+        churn_model_version=version("churn_model_version"),
+        propensity_model_version=version("propensity_model_version"),
+        cluster_model_version=version("cluster_model_version"),
+        churn_reasons=_reasons(explanations.get("churn")),
+        propensity_reasons=_reasons(explanations.get("propensity")),
     )

@@ -167,6 +167,9 @@ if env.REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": env.REDIS_URL,
             "KEY_PREFIX": env.env_str("CACHE_KEY_PREFIX", "smartmkt"),
+            # A Redis that stops answering must not hang requests: the recommendation cache
+            # and the rate limiter degrade (score online / let the request through) instead.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 5},
         }
     }
 else:

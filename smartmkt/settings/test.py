@@ -23,3 +23,8 @@ STORAGES = {  # no manifest needed in tests
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Parallel test workers (pytest -n) share one Redis database: keep their cache keys apart,
+# since equal primary keys in their separate test databases would name the same entries.
+_cache = CACHES["default"]  # noqa: F405
+if str(_cache["BACKEND"]).endswith("RedisCache"):
+    _cache["KEY_PREFIX"] = "smartmkt-test" + os.environ.get("PYTEST_XDIST_WORKER", "")

@@ -15,6 +15,8 @@
   var ACCENT_FILL_BOTTOM = "rgba(79, 70, 229, 0.0)";
   var GRID = "#eef0f4";
   var MUTED = "#6b7280";
+  // A line of this many points or fewer shows its points: one or two points draw no visible line.
+  var SHORT_SERIES = 14;
 
   function csrfToken() {
     var meta = document.querySelector('meta[name="csrf-token"]');
@@ -59,11 +61,13 @@
       backgroundColor: ACCENT,
       borderWidth: type === "line" ? 2 : 0,
     };
+    var short = data.values.length <= SHORT_SERIES;
     if (type === "line") {
       dataset.tension = 0.3;
       dataset.cubicInterpolationMode = "monotone";  // smooth, but never overshoots below zero
-      dataset.pointRadius = 0;
-      dataset.pointHoverRadius = 4;
+      dataset.pointRadius = short ? 4 : 0;
+      dataset.pointHoverRadius = short ? 6 : 4;
+      dataset.pointBackgroundColor = ACCENT;
       dataset.fill = true;
       dataset.backgroundColor = function (context) {
         var area = context.chart.chartArea;
@@ -107,6 +111,9 @@
         },
         scales: {
           x: {
+            // A short line keeps its first and last points off the edges (a single point sits
+            // in the middle instead of half-hidden at the left).
+            offset: type === "bar" || short,
             grid: { display: false },
             border: { display: false },
             ticks: {
@@ -137,12 +144,23 @@
     };
   }
 
-  function renderCharts(root) {
-    if (!window.Chart || !root || !root.querySelectorAll) {
+  // The page's font for every chart, set as soon as Chart.js is there: pages draw their own
+  // charts on DOMContentLoaded too, and a chart measured in Chart.js's default font but drawn
+  // in the page's clips its widest axis labels.
+  function chartDefaults() {
+    if (!window.Chart || !document.body) {
       return;
     }
     window.Chart.defaults.font.family = window.getComputedStyle(document.body).fontFamily;
     window.Chart.defaults.font.size = 12;
+  }
+  chartDefaults();
+
+  function renderCharts(root) {
+    if (!window.Chart || !root || !root.querySelectorAll) {
+      return;
+    }
+    chartDefaults();
     root.querySelectorAll("canvas[data-chart-source]").forEach(function (canvas) {
       if (window.Chart.getChart(canvas)) {
         return;

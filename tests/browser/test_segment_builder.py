@@ -85,6 +85,24 @@ def test_build_a_segment_with_a_live_size_and_save_it(web):
     assert "Segment Germans or churners created: 2 members." in web.page.inner_text("main")
     web.screenshot("segment-detail")
 
+    # with each member's churn risk and CLV, and the "Why?" links inside the card at 1440 px
+    # (not behind the table's horizontal scroll)
+    expect(web.page.locator("[data-testid=member-churn]")).to_have_text(["90%", "10%"])
+    expect(web.page.locator("[data-testid=member-clv]")).to_have_text(["20.00", "900.00"])
+    members = web.page.locator("[data-testid=members]").bounding_box()
+    assert members is not None and members["x"] + members["width"] <= 1440
+    for link in web.page.locator("[data-testid=explain-link]").all():
+        box = link.bounding_box()
+        assert box is not None
+        assert box["x"] + box["width"] <= members["x"] + members["width"]
+    assert web.page.evaluate("() => document.documentElement.scrollWidth") == 1440
+    # and the size chart of a segment one day old shows its single day as a point
+    radius = web.page.evaluate(
+        "() => Chart.getChart(document.querySelector('[data-testid=size-chart]'))"
+        ".data.datasets[0].pointRadius"
+    )
+    assert radius == 4
+
     # and a member's explanation shows each condition with the customer's value
     web.page.locator("[data-testid=explain-link]").first.click()
     web.page.wait_for_load_state("networkidle")

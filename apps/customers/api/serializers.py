@@ -46,6 +46,24 @@ class CustomerSerializer(serializers.ModelSerializer):
         extra_kwargs = {name: {"help_text": text} for name, text in _PROFILE_HELP.items()}
 
 
+class ScoreReasonSerializer(serializers.Serializer):
+    """One of the top reasons for a score."""
+
+    feature = serializers.CharField(help_text="Feature name, e.g. days_since_last_order.")
+    label = serializers.CharField(help_text="Readable name, e.g. Days since the last order.")
+    contribution = serializers.FloatField(
+        help_text="TreeSHAP contribution in log-odds; positive raises the score."
+    )
+
+
+def _model_version(what: str) -> serializers.IntegerField:
+    return serializers.IntegerField(
+        allow_null=True,
+        help_text=f"Version number of the {what} model that produced these values (the ML "
+        "platform's ModelVersion.version); null before any.",
+    )
+
+
 class CustomerTraitsSerializer(serializers.Serializer):
     """Predictive and derived traits of a customer (segments app: RFM, CLV, churn ...)."""
 
@@ -56,6 +74,7 @@ class CustomerTraitsSerializer(serializers.Serializer):
     lifecycle_stage = serializers.CharField(help_text="prospect, new, active ... lapsed.")
     cluster = serializers.IntegerField(allow_null=True, help_text="ML segment number.")
     cluster_name = serializers.CharField(help_text="Generated name of the ML segment.")
+    cluster_model_version = _model_version("clustering (segments.clusters)")
     clv_historical = serializers.DecimalField(
         max_digits=14, decimal_places=2, allow_null=True, help_text="Revenue so far."
     )
@@ -68,13 +87,27 @@ class CustomerTraitsSerializer(serializers.Serializer):
         allow_null=True,
         help_text="Predicted 12-month CLV (BG/NBD + Gamma-Gamma).",
     )
-    p_alive = serializers.FloatField(allow_null=True, help_text="P(still a customer), 0-1.")
+    p_alive = serializers.FloatField(
+        allow_null=True, help_text="P(still a customer), 0-1 (BG/NBD)."
+    )
     expected_purchases_90d = serializers.FloatField(
-        allow_null=True, help_text="Expected purchases in the next 90 days."
+        allow_null=True, help_text="Expected purchases in the next 90 days (BG/NBD)."
+    )
+    clv_model_version = _model_version(
+        "CLV (segments.clv: clv_historical, clv_discounted, clv_12m, p_alive, "
+        "expected_purchases_90d)"
     )
     churn_risk = serializers.FloatField(allow_null=True, help_text="P(churn), 0-1.")
+    churn_model_version = _model_version("churn (segments.churn)")
+    churn_reasons = ScoreReasonSerializer(
+        many=True, help_text="Top reasons for churn_risk, largest |contribution| first."
+    )
     purchase_propensity = serializers.FloatField(
         allow_null=True, help_text="P(purchase in the model's horizon), 0-1."
+    )
+    propensity_model_version = _model_version("purchase propensity (segments.propensity)")
+    propensity_reasons = ScoreReasonSerializer(
+        many=True, help_text="Top reasons for purchase_propensity, largest |contribution| first."
     )
     explanations = serializers.DictField(
         help_text="Top feature contributions per score: {score: [[feature, log-odds], ...]}."

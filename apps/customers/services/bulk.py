@@ -2,7 +2,8 @@
 
 A chunk of rows costs a few queries whatever its size. Profiles are normalised exactly like
 `customer_update` (`_normalise_profile`, then the model's own validation), so a customer is
-stored the same whether it came from the API, the admin or a file.
+stored the same whether it came from the API, the admin or a file. Created and changed
+profiles are touched for the incremental segment refresh.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from django.utils import timezone
 
 from apps.core.errors import ValidationFailed
 from apps.customers.models import Customer, CustomerAlias
+from apps.customers.services.freshness import customers_touch
 from apps.customers.services.profiles import PROFILE_VALUE_FIELDS, _normalise_profile
 
 # Fields an import may set (attributes are merged separately, never replaced).
@@ -205,6 +207,8 @@ def _upsert(
         if hasattr(Customer, "imputed_values"):
             fields.append("imputed_values")
         Customer.objects.bulk_update(list(touched.values()), fields=fields, batch_size=1000)
+    # New and changed profiles may enter or leave segments (country, attributes, sign-up).
+    customers_touch(customer_ids=[customer.pk for customer in [*fresh.values(), *touched.values()]])
     return created, updated, unchanged, refused
 
 

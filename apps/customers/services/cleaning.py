@@ -3,7 +3,9 @@
 The pipeline (apps.quality) decides what to change; these functions write it set-based:
 one UPDATE per distinct value where values repeat (bands, imputed languages), one
 UPDATE ... FROM (VALUES ...) per 5,000 rows where each row gets its own value (normalised
-emails and phones). Nothing here saves row by row, so 100,000 customers take seconds.
+emails and phones). Nothing here saves row by row, so 100,000 customers take seconds. The
+customers written are touched for the incremental segment refresh (a normalised country or
+an imputed one can move a customer into or out of a segment).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from apps.core.bulk import (
 )
 from apps.core.errors import ValidationFailed
 from apps.customers.models import Customer
+from apps.customers.services.freshness import customers_touch
 from apps.customers.services.profiles import PERSON_FIELDS, PROFILE_VALUE_FIELDS
 
 # Fields the pipeline may rewrite (normalise or derive).
@@ -82,7 +85,9 @@ def customer_fields_write(*, field: str, values: Mapping[int, Any]) -> int:
     """Rewrite one field of many customers (normalised or derived values); returns rows
     written. Only the cleaning pipeline's fields may be written this way."""
     writable_field_check(field, CLEANABLE_FIELDS)
-    return field_values_write(Customer, field, values, write_each=each_update_from_values)
+    written = field_values_write(Customer, field, values, write_each=each_update_from_values)
+    customers_touch(customer_ids=values.keys())
+    return written
 
 
 @transaction.atomic
@@ -93,9 +98,11 @@ def customer_imputed_write(*, field: str, values: Mapping[int, Any]) -> int:
     The caller records which rows were imputed through `customer_imputation_markers_write`.
     """
     writable_field_check(field, IMPUTABLE_FIELDS)
-    return field_values_write(
+    written = field_values_write(
         Customer, field, values, only_empty=True, write_each=each_update_from_values
     )
+    customers_touch(customer_ids=values.keys())
+    return written
 
 
 @transaction.atomic

@@ -24,6 +24,7 @@ from django.utils import timezone
 from apps.accounts.services import audit_log_record
 from apps.core.errors import Conflict, NotFound, ValidationFailed
 from apps.customers.models import Consent, Customer, CustomerAlias, CustomerMerge, MergeStatus
+from apps.customers.services.freshness import customers_touch
 from apps.customers.services.profiles import PERSON_FIELDS
 from apps.events.services.identity import (
     EVENTS_TIME_RANGE,
@@ -38,6 +39,9 @@ AUDIT_SPLIT = "customers.split"
 # Rows of these relations move with the merge; any other relation left pointing at the
 # merged profile would be lost with it, so the merge refuses instead.
 MOVED_RELATIONS = {"aliases", "consents", "orders", "events", "reviews", "social_posts"}
+# Derived from the moved rows and recomputed for the survivor (customers_touch): scores and
+# segment membership go with the merged profile instead of blocking the merge.
+DERIVED_RELATIONS = {"scores", "segment_memberships", "segment_history"}
 
 
 def _empty(value: Any) -> bool:
@@ -113,7 +117,7 @@ def _remaining_relations(customer: Customer) -> list[str]:
     left = []
     for relation in Customer._meta.related_objects:
         name = relation.get_accessor_name() or relation.name
-        if name in MOVED_RELATIONS or relation.related_model is CustomerMerge:
+        if name in MOVED_RELATIONS | DERIVED_RELATIONS or relation.related_model is CustomerMerge:
             continue
         manager = relation.related_model._default_manager
         if manager.filter(**{relation.field.name: customer}).exists():
@@ -221,6 +225,8 @@ def customer_merge(
         actor_label=actor_label,
         data={"merge_id": merge.pk, "reason": reason, "moved": _counts(moved)},
     )
+    # The survivor now has the merged profile's orders and events: its segments may change.
+    customers_touch(customer_ids=[survivor.pk])
     return merge
 
 
@@ -331,6 +337,7 @@ def customer_split(*, merge_id: int, actor: Any = None, actor_label: str = "") -
             "survivor_fields_kept": kept,
         },
     )
+    customers_touch(customer_ids=[survivor.pk, restored.pk])
     return merge
 
 

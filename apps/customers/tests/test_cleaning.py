@@ -94,3 +94,29 @@ def test_cleaning_frame_and_field_counts():
     assert list(frame.index) == list(frame["id"])
     assert total == 2
     assert (filled["email"], filled["phone"], filled["birth_date"]) == (1, 1, 1)
+
+
+def test_cleaned_and_imputed_countries_move_customers_between_segments(
+    django_capture_on_commit_callbacks,
+):
+    from django.core.cache import cache
+
+    from apps.segments.models import SegmentMembership
+    from apps.segments.services.segments import TOUCH_PENDING_KEY, segment_create
+
+    # given "Germans", and two customers whose country the pipeline cleans and imputes
+    spelled_out, unknown = CustomerFactory(country="XX"), CustomerFactory(country="")
+    germans = segment_create(
+        name="Germans",
+        definition={"type": "group", "operator": "and", "conditions": [
+            {"type": "property", "field": "country", "operator": "equals", "value": "DE"}]},
+    )  # fmt: skip
+    cache.delete(TOUCH_PENDING_KEY)
+
+    # when the writes commit, the touched refresh re-checks just those customers
+    with django_capture_on_commit_callbacks(execute=True):
+        customer_fields_write(field="country", values={spelled_out.pk: "DE"})
+        customer_imputed_write(field="country", values={unknown.pk: "DE"})
+
+    assert set(SegmentMembership.objects.filter(segment=germans).values_list(
+        "customer_id", flat=True)) == {spelled_out.pk, unknown.pk}  # fmt: skip

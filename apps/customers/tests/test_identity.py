@@ -292,3 +292,50 @@ def test_merging_a_profile_whose_id_is_another_customers_alias_is_refused():
     assert error.value.code == "alias_taken"
     assert Customer.objects.filter(pk=dup.pk).exists()
     assert CustomerMerge.objects.count() == 0
+
+
+def test_merge_and_split_touch_the_profiles_whose_orders_moved_for_segments(
+    pair, django_capture_on_commit_callbacks
+):
+    from django.core.cache import cache
+
+    from apps.segments.models import SegmentTouchedCustomer
+    from apps.segments.services.segments import TOUCH_PENDING_KEY, segment_create
+
+    survivor, merged = pair
+    segment_create(name="Nobody", definition={"type": "group", "operator": "or"})
+    cache.set(TOUCH_PENDING_KEY, 1)  # a refresh is queued: the touches wait in the table
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            merge = customer_merge(survivor_external_id="keep", merged_external_id="dup")
+        after_merge = set(SegmentTouchedCustomer.objects.values_list("customer_id", flat=True))
+        with django_capture_on_commit_callbacks(execute=True):
+            customer_split(merge_id=merge.pk)
+    finally:
+        cache.delete(TOUCH_PENDING_KEY)
+
+    assert after_merge == {survivor.pk}
+    assert set(SegmentTouchedCustomer.objects.values_list("customer_id", flat=True)) == {
+        survivor.pk,
+        merged.pk,
+    }
+
+
+def test_scores_of_the_merged_profile_do_not_block_the_merge(
+    pair, django_capture_on_commit_callbacks
+):
+    from apps.segments.models import CustomerScores
+
+    # given both profiles scored (derived data, recomputed from the moved orders and events)
+    survivor, merged = pair
+    CustomerScores.objects.create(customer=survivor, rfm_cell="loyal")
+    CustomerScores.objects.create(customer=merged, rfm_cell="lost")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        customer_merge(survivor_external_id="keep", merged_external_id="dup")
+
+    # then the merge went through and only the survivor's scores remain
+    assert not Customer.objects.filter(external_id="dup").exists()
+    assert list(CustomerScores.objects.values_list("customer_id", "rfm_cell")) == [
+        (survivor.pk, "loyal")
+    ]

@@ -4,7 +4,8 @@ Orders are idempotent by `Order.external_id`: an order that exists already is re
 such and left untouched, so re-importing a file stores nothing twice. Each new order is
 checked with the rules of `order_create` (its money and time helpers are reused) and its
 totals computed the same way; an order with one bad line is refused as a whole, naming the
-line, so no order is ever stored with lines missing.
+line, so no order is ever stored with lines missing. The customers of the new orders are
+touched for the incremental segment refresh once the chunk commits.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from apps.catalog.selectors import product_ids_by_sku
 from apps.core.errors import ValidationFailed
 from apps.core.pgcopy import copy_text
 from apps.customers.services.bulk import customer_bulk_ensure
+from apps.customers.services.freshness import customers_touch
 from apps.events.choices import OrderStatus, SalesChannel
 from apps.events.models import Order, OrderLine
 from apps.events.services.records import TOTAL_TOLERANCE, ZERO, _money, _not_in_future
@@ -349,6 +351,7 @@ def _create_new(
             line["order_id"] = row["id"]
             stored_lines.append(line)
     _insert(OrderLine, stored_lines)
+    customers_touch(customer_ids=[row["customer_id"] for _, row, _ in built])
     by_id = {order.external_id.strip(): order.key for order in orders}
     return OrderBulkResult(
         created=tuple(order.key for order, _, _ in built),

@@ -35,6 +35,7 @@ from apps.customers.services import (
     customer_bulk_ensure,
     customer_traits_apply_many,
 )
+from apps.customers.services.freshness import customers_touch
 from apps.events.choices import QuarantineKind
 from apps.events.contracts import IngestResult, MessageOutcome, OrderLineInput
 from apps.events.engine.messages import MessageError, ParsedMessage, message_parse
@@ -429,7 +430,7 @@ def events_ingest(
         )
     if accepted:
         _cleaning_schedule(accepted)
-        _segments_touch(touched)
+        customers_touch(customer_ids=touched)
     rejected = [
         MessageOutcome(
             index=error.index,
@@ -472,17 +473,6 @@ def _cleaning_schedule(accepted: list[ParsedMessage]) -> None:
     if any(message.order is not None for message in accepted):
         entities.append("orders")
     cleaning_schedule(entities=entities, trigger="ingest")
-
-
-def _segments_touch(customer_ids: set[int]) -> None:
-    """Ask for an incremental refresh of the segments of the customers this batch touched.
-
-    Imported here for the same reason as the cleaning pipeline: segments read this app.
-    """
-    from apps.segments.services.segments import segments_touch
-
-    if customer_ids:
-        segments_touch(customer_ids=customer_ids)
 
 
 def _conflict_reason(message: ParsedMessage, where: str) -> str:

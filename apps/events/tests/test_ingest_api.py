@@ -484,3 +484,30 @@ def test_a_new_user_signs_up_at_their_first_event_of_the_batch(client):
     )
 
     assert Customer.objects.get(external_id="C-NEW").signup_at == early
+
+
+def test_an_accepted_track_message_marks_its_customer_touched_for_segments(
+    client, django_capture_on_commit_callbacks
+):
+    from django.core.cache import cache
+
+    from apps.segments.models import SegmentTouchedCustomer
+    from apps.segments.services.segments import TOUCH_PENDING_KEY, segment_create
+
+    # given a dynamic segment, and an incremental refresh already queued (so the touches wait
+    # in the table instead of being taken at once)
+    segment_create(name="Everyone", definition={"type": "group", "operator": "and"})
+    bystander = CustomerFactory(external_id="C-OTHER")
+    cache.set(TOUCH_PENDING_KEY, 1)
+    try:
+        # when a batch with one track message of C-88 is accepted and committed
+        with django_capture_on_commit_callbacks(execute=True):
+            body = _post_batch(client, [track_message(user_id="C-88")]).json()
+    finally:
+        cache.delete(TOUCH_PENDING_KEY)
+
+    # then C-88, and only C-88, waits for the incremental segment refresh
+    assert body["counts"]["accepted"] == 1
+    touched = set(SegmentTouchedCustomer.objects.values_list("customer_id", flat=True))
+    assert touched == {Customer.objects.get(external_id="C-88").pk}
+    assert bystander.pk not in touched

@@ -6,6 +6,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from apps.segments.models import (
+    CustomerScores,
     MembershipChange,
     Segment,
     SegmentKind,
@@ -149,8 +150,36 @@ class SegmentPreviewResultSerializer(serializers.Serializer):
     seconds = serializers.FloatField(help_text="How long the count took.")
 
 
+class MemberTraitsSerializer(serializers.ModelSerializer):
+    """A member's main scores (the full set: GET /api/v1/customers/{external_id})."""
+
+    class Meta:
+        model = CustomerScores
+        fields = [
+            "churn_risk",
+            "purchase_propensity",
+            "clv_12m",
+            "p_alive",
+            "rfm_cell",
+            "lifecycle_stage",
+            "cluster",
+            "cluster_name",
+        ]
+        read_only_fields = fields
+        extra_kwargs = {
+            "churn_risk": {"help_text": "P(no purchase in the churn model's horizon), 0-1."},
+            "purchase_propensity": {"help_text": "P(purchase in the model's horizon), 0-1."},
+            "clv_12m": {"help_text": "Predicted 12-month CLV (BG/NBD + Gamma-Gamma)."},
+            "p_alive": {"help_text": "P(still a customer), 0-1 (BG/NBD)."},
+            "rfm_cell": {"help_text": "Named RFM cell, e.g. champions, at_risk ('' if none)."},
+            "lifecycle_stage": {"help_text": "prospect, new, active ... lapsed ('' if none)."},
+            "cluster": {"help_text": "Cluster number (null if none)."},
+            "cluster_name": {"help_text": "Generated name of the cluster ('' if none)."},
+        }
+
+
 class MemberSerializer(serializers.ModelSerializer):
-    """A member of a segment."""
+    """A member of a segment, with their main scores."""
 
     external_id = serializers.CharField(
         source="customer.external_id", help_text="The customer's external id."
@@ -159,10 +188,17 @@ class MemberSerializer(serializers.ModelSerializer):
     first_name = serializers.CharField(source="customer.first_name", help_text="First name.")
     last_name = serializers.CharField(source="customer.last_name", help_text="Last name.")
     country = serializers.CharField(source="customer.country", help_text="ISO country code.")
+    traits = MemberTraitsSerializer(
+        source="customer.scores",
+        read_only=True,
+        allow_null=True,
+        help_text="Churn risk, propensity, CLV, P(alive), RFM cell, lifecycle, cluster; null "
+        "before any score is computed for the customer.",
+    )
 
     class Meta:
         model = SegmentMembership
-        fields = ["external_id", "email", "first_name", "last_name", "country", "since"]
+        fields = ["external_id", "email", "first_name", "last_name", "country", "since", "traits"]
         extra_kwargs = {"since": {"help_text": "When the customer entered the segment."}}
 
 

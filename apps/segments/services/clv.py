@@ -32,8 +32,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from django.db import connection, transaction
-from django.db.models import Avg, Count, F, Max, Sum, Value
-from django.db.models.functions import Floor, Greatest, Least, TruncDate
+from django.db.models import Avg, Case, Count, Max, Sum, Value, When
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from apps.core.errors import NotEnoughData, ValidationFailed
@@ -730,6 +730,7 @@ class TopCustomer:
     clv_historical: Decimal | None
     p_alive: float | None
     expected_purchases_90d: float | None
+    clv_discounted: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -747,6 +748,7 @@ class ClvOverview:
     expected_purchases_90d: float | None
     distribution: list[dict[str, Any]] = field(default_factory=list)
     top_customers: list[TopCustomer] = field(default_factory=list)
+    total_discounted: Decimal | None = None
 
     @property
     def stale(self) -> bool:
@@ -758,20 +760,54 @@ class ClvOverview:
         return self.latest_run is not None and self.latest_run.status in ACTIVE_STATUSES
 
 
+def _nice_floor(value: float) -> float:
+    """The largest of 1, 2 or 5 times a power of ten that is at most `value` (> 0)."""
+    magnitude = 10 ** math.floor(math.log10(value))
+    return next(step * magnitude for step in (5, 2, 1) if step * magnitude <= value * (1 + 1e-9))
+
+
+def _nice_next(value: float) -> float:
+    """The next value of the 1-2-5 series after `value` (itself on the series)."""
+    magnitude = 10 ** math.floor(math.log10(value) + 1e-9)
+    lead = round(value / magnitude)
+    return {1: 2, 2: 5}.get(lead, 10) * magnitude
+
+
+def _band_edges(low: float, top: float) -> list[float]:
+    """0, then the 1-2-5 series from `low` up to the first value at or above `top`."""
+    edges = [0.0, _nice_floor(low)]
+    while edges[-1] < top and len(edges) <= DISTRIBUTION_BINS:
+        edges.append(_nice_next(edges[-1]))
+    return edges
+
+
+def _percentile(scored: Any, customers: int, fraction: float) -> float:
+    row = min(customers - 1, int(fraction * customers))
+    return float(scored.order_by("clv_12m").values_list("clv_12m", flat=True)[row])
+
+
 def _distribution(scored: Any, customers: int) -> list[dict[str, Any]]:
-    """Customers per band of predicted 12-month CLV: equal bands from 0 up to the 99th
-    percentile, rounded to 1, 2, 2.5 or 5 times a power of ten; the long tail goes in the last
-    band ("and more"). Two indexed queries, whatever the number of customers."""
-    percentile_row = min(customers - 1, int(0.99 * customers))
-    top = float(scored.order_by("clv_12m").values_list("clv_12m", flat=True)[percentile_row])
+    """Customers per band of predicted 12-month CLV, in log-spaced bands.
+
+    Predicted CLV is heavily right-skewed (most buyers are worth little, a few a lot), so equal
+    bands put most customers in the first one. The bands follow the 1-2-5 series (20, 50, 100,
+    200 ...) from below the 5th percentile to the 99th: each band is about twice as wide as the
+    one before, so the bars show the shape of the bulk. The first band starts at 0 and the last
+    one also holds the long tail above it ("open"). Three indexed queries, whatever the number
+    of customers.
+    """
+    top = _percentile(scored, customers, 0.99)
     if top <= 0:
         return [{"low": 0.0, "high": 0.0, "customers": customers, "open": False}]
-    raw_width = top / DISTRIBUTION_BINS
-    magnitude = 10 ** math.floor(math.log10(raw_width))
-    width = next(step * magnitude for step in (1, 2, 2.5, 5, 10) if step * magnitude >= raw_width)
-    band = Least(
-        Greatest(Floor(F("clv_12m") / Value(Decimal(str(width)))), Value(Decimal(0))),
-        Value(Decimal(DISTRIBUTION_BINS - 1)),
+    low = max(_percentile(scored, customers, 0.05), top / 1000)
+    edges = _band_edges(low, top)
+    last_band = len(edges) - 2
+    band = Case(
+        *[
+            When(clv_12m__lt=Decimal(str(edge)), then=Value(index))
+            for index, edge in enumerate(edges[1:-1])
+        ],
+        default=Value(last_band),
     )
     counts = {
         int(index): count
@@ -780,15 +816,15 @@ def _distribution(scored: Any, customers: int) -> list[dict[str, Any]]:
         .annotate(count=Count("pk"))
         .order_by()
     }
-    last = max(counts) + 1
+    shown = max(counts) + 1
     return [
         {
-            "low": float(index * width),
-            "high": float((index + 1) * width),
+            "low": edges[index],
+            "high": edges[index + 1],
             "customers": int(counts.get(index, 0)),
-            "open": index == DISTRIBUTION_BINS - 1,
+            "open": index == last_band,
         }
-        for index in range(last)
+        for index in range(shown)
     ]
 
 
@@ -801,6 +837,7 @@ def _top_customers(scored: Any, limit: int) -> list[TopCustomer]:
         "clv_historical",
         "p_alive",
         "expected_purchases_90d",
+        "clv_discounted",
     )[:limit]
     return [
         TopCustomer(
@@ -810,8 +847,18 @@ def _top_customers(scored: Any, limit: int) -> list[TopCustomer]:
             clv_historical=historical,
             p_alive=alive,
             expected_purchases_90d=expected,
+            clv_discounted=discounted,
         )
-        for external_id, first_name, last_name, clv_12m, historical, alive, expected in rows
+        for (
+            external_id,
+            first_name,
+            last_name,
+            clv_12m,
+            historical,
+            alive,
+            expected,
+            discounted,
+        ) in rows
     ]
 
 
@@ -831,6 +878,7 @@ def clv_overview(*, top: int = TOP_CUSTOMERS_SHOWN) -> ClvOverview:
         version=Max("clv_model_version__version"),
         total=Sum("clv_12m"),
         historical=Sum("clv_historical"),
+        discounted=Sum("clv_discounted"),
         alive=Avg("p_alive"),
         expected=Sum("expected_purchases_90d"),
     )
@@ -847,4 +895,5 @@ def clv_overview(*, top: int = TOP_CUSTOMERS_SHOWN) -> ClvOverview:
         expected_purchases_90d=summary["expected"],
         distribution=_distribution(scored, customers) if customers else [],
         top_customers=_top_customers(scored, top) if customers else [],
+        total_discounted=summary["discounted"],
     )

@@ -9,8 +9,11 @@ Groups of features (`FEATURE_LABELS` has a readable name for each):
 - orders: counts and spend in windows, average order value, recency, tenure as a buyer,
   inter-purchase time (mean, spread) and recency measured in the customer's own cycle,
   coupon use; the BG/NBD summary (repeat purchases, time between first and last purchase,
-  age) that P(alive) and expected purchases are functions of;
+  age);
 - RFM scores (1-5 quintiles of recency, frequency and spend among buyers) at the cut;
+- CLV at the cut: P(alive), expected purchases in the model's horizon and the predicted
+  12-month CLV of a BG/NBD + Gamma-Gamma fit on the orders before the cut (the engine of
+  `apps.segments.engine.clv`, the same maths as the stored CLV);
 - what they buy: number of categories, top department;
 - behaviour: product views, add-to-carts, searches, checkouts, sessions in 7/30/90 days,
   days since the last event;
@@ -20,11 +23,14 @@ Groups of features (`FEATURE_LABELS` has a readable name for each):
 RFM and CLV are recomputed at the cut rather than read from `CustomerScores`: those columns
 are computed from all history up to now, so for a past cut they would carry the label window
 into the features (a customer who bought after the cut has a fresher RFM recency today).
-The BG/NBD inputs above carry the same information as P(alive) at the cut, and the trees
-learn the function.
+The CLV models are refitted on the orders before the cut at every cut, at training and at
+scoring alike, so neither their parameters nor the customers' summaries see the label window.
+The columns are missing when the fit is not possible or not trustworthy: fewer than 20 buyers
+or 5 repeat buyers before the cut, or a BG/NBD fit that does not converge (degenerate data);
+the predicted CLV alone is missing when Gamma-Gamma has no finite mean spend (q <= 1).
 
 Bulk only: one query per source (orders, order lines grouped by category, events grouped per
-customer in the database, customers), then pandas. No per-customer loop.
+customer in the database, customers), then pandas and numpy. No per-customer loop.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
+from django.utils import timezone
 
 from apps.customers.selectors import customer_feature_rows
 from apps.events.selectors import (
@@ -41,12 +48,19 @@ from apps.events.selectors import (
     customer_event_activity,
     customer_order_facts,
 )
+from apps.segments.engine import clv as clv_engine
 
 SECONDS_PER_DAY = 86_400.0
+_EPOCH = np.datetime64("1970-01-01", "D")
 ORDER_WINDOWS_DAYS = (30, 90, 365)
 EVENT_WINDOWS_DAYS = (7, 30, 90)
 EVENT_LOOKBACK_DAYS = 180
 RFM_SCORES = 5
+# The CLV features: the model's horizon unless told (the stored CLV's 90 days), the predicted
+# value over 12 months discounted like the stored one (1% a month).
+DEFAULT_HORIZON_DAYS = 90
+CLV_MONTHS = 12
+CLV_MONTHLY_DISCOUNT_RATE = 0.01
 # Behaviour event types counted per window (apps.events EventType values), and the feature
 # name prefix each one gets.
 EVENT_FEATURES = {
@@ -78,6 +92,9 @@ FEATURE_LABELS: dict[str, str] = {
     "rfm_recency": "RFM recency score",
     "rfm_frequency": "RFM frequency score",
     "rfm_monetary": "RFM monetary score",
+    "p_alive": "P(alive) (BG/NBD)",
+    "expected_purchases_horizon": "Expected purchases in the horizon (BG/NBD)",
+    "predicted_clv_12m": "Predicted 12-month CLV",
     "categories_bought": "Categories bought",
     "top_department": "Favourite department",
     "days_since_last_event": "Days since the last visit",
@@ -146,7 +163,61 @@ def _rfm_score(values: pd.Series, *, higher_is_better: bool) -> pd.Series:
     return scores.clip(1, RFM_SCORES)
 
 
-def _orders(cut: datetime) -> pd.DataFrame:
+def _lifetime_value(orders: pd.DataFrame, cut: datetime, horizon_days: int) -> pd.DataFrame:
+    """P(alive), expected purchases in `horizon_days` and predicted 12-month CLV per buyer,
+    from BG/NBD + Gamma-Gamma fitted on `orders` (all placed before the cut) in days, observed
+    up to the cut's day. Empty when there are too few buyers to fit or the fit does not
+    converge; without the CLV column when Gamma-Gamma has no finite mean spend."""
+    local = pd.to_datetime(orders["placed_at"], utc=True).dt.tz_convert(
+        timezone.get_current_timezone_name()
+    )
+    transactions = clv_engine.Transactions(
+        customer_ids=orders["customer_id"].to_numpy(dtype=np.int64),
+        days=(local.dt.tz_localize(None).to_numpy().astype("datetime64[D]") - _EPOCH).astype(
+            np.int64
+        ),
+        amounts=orders["total"].to_numpy(dtype=np.float64),
+    )
+    summary = clv_engine.rfm_summary(
+        transactions,
+        calibration_end=timezone.localtime(cut).date(),
+        time_unit="D",
+        monthly_discount_rate=CLV_MONTHLY_DISCOUNT_RATE,
+    )
+    missing = pd.DataFrame(index=pd.Index([], name="customer_id"))
+    try:
+        fit = clv_engine.clv_fit(summary)
+    except clv_engine.NotEnoughCustomers:
+        return missing
+    if not fit.bgnbd.converged:
+        # Degenerate data (typically a and b running off to huge values: a few dozen buyers,
+        # or everyone with the same dropout odds): the predictions are not to be trusted, and
+        # the expectations fall back to slow series there. Better missing than misleading.
+        return missing
+    result = pd.DataFrame(index=pd.Index(summary.customer_ids.astype(np.int64), name="customer_id"))
+    if fit.gamma_gamma.q > 1:
+        values = clv_engine.customer_values_predict(
+            fit.bgnbd,
+            fit.gamma_gamma,
+            summary,
+            months=CLV_MONTHS,
+            monthly_discount_rate=CLV_MONTHLY_DISCOUNT_RATE,
+            horizon_days=float(horizon_days),
+        )
+        result["p_alive"] = values.probability_alive
+        result["expected_purchases_horizon"] = values.expected_purchases
+        result["predicted_clv_12m"] = values.predicted_clv
+        return result
+    # No finite mean spend: the purchase process still says who is alive and how often.
+    arrays = (summary.frequency, summary.recency, summary.age)
+    result["p_alive"] = clv_engine.bgnbd_probability_alive(fit.bgnbd, *arrays)
+    result["expected_purchases_horizon"] = clv_engine.bgnbd_expected_purchases(
+        fit.bgnbd, *arrays, horizon=float(horizon_days)
+    )
+    return result
+
+
+def _orders(cut: datetime, horizon_days: int) -> pd.DataFrame:
     rows = customer_order_facts(until=cut)
     orders = pd.DataFrame.from_records(
         rows, columns=["customer_id", "placed_at", "total", "coupon_code"]
@@ -194,7 +265,7 @@ def _orders(cut: datetime) -> pd.DataFrame:
     result["rfm_recency"] = _rfm_score(result["days_since_last_order"], higher_is_better=False)
     result["rfm_frequency"] = _rfm_score(result["orders_count"], higher_is_better=True)
     result["rfm_monetary"] = _rfm_score(result["spend_total"], higher_is_better=True)
-    return result
+    return result.join(_lifetime_value(orders, cut, horizon_days), how="left")
 
 
 def _categories(cut: datetime) -> pd.DataFrame:
@@ -236,15 +307,20 @@ def _behaviour(cut: datetime) -> pd.DataFrame:
 
 
 def customer_features_build(
-    *, cut: datetime, customer_ids: Collection[int] | None = None
+    *,
+    cut: datetime,
+    customer_ids: Collection[int] | None = None,
+    horizon_days: int = DEFAULT_HORIZON_DAYS,
 ) -> pd.DataFrame:
     """One row per customer known at `cut` (indexed by customer id), features from before it.
 
-    Counts are 0 where a customer has no orders or events; times and ratios that need an order
-    are missing (NaN), which the model reads as "never bought". Columns follow `FEATURE_COLUMNS`.
+    Counts are 0 where a customer has no orders or events; times, ratios and CLV values that
+    need an order are missing (NaN), which the model reads as "never bought". `horizon_days`
+    is the window of `expected_purchases_horizon` (pass the model's label horizon, the same at
+    training and at scoring). Columns follow `FEATURE_COLUMNS`.
     """
     frame = _customers(cut)
-    for part in (_orders(cut), _categories(cut), _behaviour(cut)):
+    for part in (_orders(cut, horizon_days), _categories(cut), _behaviour(cut)):
         frame = frame.join(part, how="left")
     frame = frame.reindex(columns=list(FEATURE_COLUMNS))
     counts = [

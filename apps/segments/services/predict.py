@@ -172,7 +172,7 @@ def prediction_dataset_build(
     *, kind: PredictionKind, cut: datetime, horizon_days: int, active_days: int
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """Features of the kind's population at `cut` and their labels in the window after it."""
-    features = customer_features_build(cut=cut)
+    features = customer_features_build(cut=cut, horizon_days=horizon_days)
     if kind is CHURN:
         features = churn_population(features, active_days=active_days)
     bought = purchase_labels_build(customer_ids=features.index, cut=cut, horizon_days=horizon_days)
@@ -491,7 +491,7 @@ def prediction_scores_refresh(
     loaded = prediction_model_load(kind=spec)
     now = now or timezone.now()
     report(5, "Building features")
-    features = customer_features_build(cut=now)
+    features = customer_features_build(cut=now, horizon_days=loaded.horizon_days)
     if spec is CHURN:
         features = churn_population(features, active_days=loaded.active_days)
     report(40, f"Scoring {len(features)} customers")

@@ -28,6 +28,7 @@ from datetime import datetime
 from typing import IO, Any
 
 from django.core.cache import cache
+from django.core.exceptions import EmptyResultSet
 from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -530,7 +531,11 @@ def _apply_sql(
     memberships, exits and history from those two id arrays, which the planner sees as
     constants of known length. Returns (members found, entered ids, exited ids)."""
     members = members_queryset(root, context)
-    sql, params = members.query.sql_with_params()
+    try:
+        sql, params = members.query.sql_with_params()
+    except EmptyResultSet:
+        # A definition that can select nobody (an empty OR group) compiles to no SQL at all.
+        sql, params = "SELECT NULL::bigint WHERE false", ()
     restrict = ""
     restrict_params: list[Any] = []
     if context.restrict_to is not None:

@@ -220,3 +220,45 @@ def test_keys_need_the_segments_scopes(shop):
     assert reader.delete(f"/api/v1/segments/{segment.pk}").status_code == 403
     assert reader.post(f"/api/v1/segments/{segment.pk}/refresh").status_code == 403
     assert list(Segment.objects.values_list("name", flat=True)) == ["Churners"]
+
+
+def test_members_carry_their_scores_in_a_fixed_number_of_queries(
+    shop, django_assert_max_num_queries
+):
+    from apps.customers.tests.factories import CustomerFactory
+    from apps.segments.models import CustomerScores
+
+    client = client_with("segments:read")
+    for index in range(20):
+        customer = CustomerFactory(external_id=f"de-{index:02d}", country="DE")
+        CustomerScores.objects.create(
+            customer=customer, churn_risk=index / 20, rfm_cell="loyal", cluster_name="Regulars"
+        )
+    segment = segment_create(name="Germans", definition=GERMANS)
+    client.get(f"/api/v1/segments/{segment.pk}/members")  # key and caches warm
+
+    # a page of 22 members costs what a page of 2 would: the scores come with the customers
+    with django_assert_max_num_queries(6):
+        body = client.get(f"/api/v1/segments/{segment.pk}/members?page_size=50").json()
+
+    members = {member["external_id"]: member for member in body["results"]}
+    assert body["count"] == 22 and len(members) == 22
+    assert members["ada"]["traits"] == {
+        "churn_risk": 0.1, "purchase_propensity": None, "clv_12m": "900.00", "p_alive": 0.95,
+        "rfm_cell": "champions", "lifecycle_stage": "loyal", "cluster": 2, "cluster_name": "",
+    }  # fmt: skip
+    assert members["de-19"]["traits"]["churn_risk"] == 0.95
+    assert members["de-19"]["traits"]["cluster_name"] == "Regulars"
+    assert all(member["traits"] is not None for member in members.values())
+
+
+def test_a_member_without_scores_has_null_traits(shop):
+    client = client_with("segments:read")
+    segment = segment_create(name="French", definition=group(
+        {"type": "property", "field": "country", "operator": "equals", "value": "FR"}))  # fmt: skip
+
+    body = client.get(f"/api/v1/segments/{segment.pk}/members").json()
+
+    traits = {member["external_id"]: member["traits"] for member in body["results"]}
+    assert traits["cy"] is None
+    assert traits["dee"]["rfm_cell"] == "new"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from decimal import Decimal
 
 import pytest
 from django.test import Client
@@ -136,3 +137,100 @@ def test_the_status_partial_asks_for_a_reload_once_the_run_ended():
 
     assert response.status_code == 200
     assert response["HX-Refresh"] == "true"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_page_shows_the_discounted_value_and_log_spaced_bands():
+    # given a fitted shop of 100 buyers whose predicted values are 10, 20 ... 1,000
+    shop_load(shop_frame(customers=100, seed=83))
+    clv_fit_start(trigger="cli")
+    for rank, customer_id in enumerate(
+        CustomerScores.objects.order_by("customer_id").values_list("customer_id", flat=True)
+    ):
+        CustomerScores.objects.filter(customer_id=customer_id).update(
+            clv_12m=Decimal(10 * (rank + 1)), clv_discounted=Decimal(rank + 1)
+        )
+
+    # when the page is shown
+    html = signed_in("analyst").get(PAGE).content.decode()
+
+    # then the discounted value is summed (1 + ... + 100) and shown per top customer
+    kpi = html[html.index('data-testid="kpi-clv-discounted"') :]
+    assert re.search(r'<div class="kpi-value">(.*?)</div>', kpi).group(1) == "5,050"
+    assert re.findall(r'data-testid="clv-top-discounted">(.*?)</td>', html)[:3] == [
+        "100.00", "99.00", "98.00",
+    ]  # fmt: skip
+    # and the bands follow 0, then 1-2-5 steps from below the 5th percentile (60: 50) to the
+    # 99th (1,000); the last band also holds the tail
+    distribution = _json_script(html, "clv-distribution-data")
+    assert distribution == {
+        "labels": ["0–50", "50–100", "100–200", "200–500", "500+"],
+        "values": [4, 5, 10, 30, 51],
+    }
+
+
+@pytest.mark.django_db
+def test_the_refit_form_shows_the_defaults_before_any_fit():
+    html = signed_in("marketer").get(PAGE).content.decode()
+
+    start = html.index('data-testid="clv-refit-form"')
+    form = html[start : html.index("</form>", start)]
+    assert re.search(r'name="holdout_days" value="(\d+)"', form).group(1) == "90"
+    assert re.search(r'name="monthly_discount_rate" value="([\d.]+)"', form).group(1) == "0.01"
+
+
+@pytest.mark.django_db
+def test_refit_passes_the_holdout_and_the_discount_rate_to_the_run():
+    response = signed_in("marketer").post(
+        f"{PAGE}refit", {"holdout_days": "60", "monthly_discount_rate": "0.02"}
+    )
+
+    run = TrainingRun.objects.get()
+    assert response.status_code == 302
+    assert (run.params["holdout_days"], run.params["monthly_discount_rate"]) == (60, 0.02)
+    assert (run.params["time_unit"], run.params["months"]) == ("D", 12)
+
+
+@pytest.mark.django_db
+def test_refit_with_blank_fields_keeps_the_defaults():
+    signed_in("marketer").post(f"{PAGE}refit", {"holdout_days": "", "monthly_discount_rate": ""})
+
+    run = TrainingRun.objects.get()
+    assert (run.params["holdout_days"], run.params["monthly_discount_rate"]) == (90, 0.01)
+
+
+@pytest.mark.parametrize(
+    ("posted", "field", "message"),
+    [
+        (
+            {"holdout_days": "800"},
+            "holdout_days",
+            "Ensure this value is less than or equal to 730.",
+        ),
+        (
+            {"holdout_days": "-1"},
+            "holdout_days",
+            "Ensure this value is greater than or equal to 0.",
+        ),
+        ({"holdout_days": "7.5"}, "holdout_days", "Enter a whole number."),
+        (
+            {"monthly_discount_rate": "1.5"},
+            "monthly_discount_rate",
+            "Ensure this value is less than or equal to 1.",
+        ),
+        ({"monthly_discount_rate": "abc"}, "monthly_discount_rate", "Enter a number."),
+    ],
+)
+@pytest.mark.django_db
+def test_an_out_of_range_refit_field_is_shown_under_it_and_starts_nothing(posted, field, message):
+    response = signed_in("marketer").post(f"{PAGE}refit", posted)
+
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert response.context["refit_form"].errors == {field: [message]}
+    assert (
+        f'<div class="invalid-feedback d-block" data-testid="clv-{field}-error">{message}</div>'
+        in html
+    )
+    assert re.search(rf'class="form-control is-invalid" id="id_{field}" name="{field}"', html)
+    assert TrainingRun.objects.count() == 0

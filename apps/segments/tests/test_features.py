@@ -6,8 +6,10 @@ import math
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import numpy as np
 import pandas as pd
 import pytest
+from django.utils import timezone
 
 from apps.catalog.tests.factories import CategoryFactory, ProductFactory
 from apps.customers.tests.factories import CustomerFactory
@@ -175,3 +177,98 @@ def test_every_feature_has_a_readable_label():
     assert feature_label("days_since_last_order") == "Days since the last order"
     assert feature_label("email_clicks_30d") == "Email clicks, 30 days"
     assert all(feature_label(name) != name for name in FEATURE_COLUMNS)
+
+
+def lifetime_shop(seed: int = 2, buyers: int = 40) -> tuple[list, list[tuple[int, datetime, str]]]:
+    """Buyers drawn from the BG/NBD story before the cut (Poisson purchases at a rate of their
+    own, a 25% chance of leaving after each), with seed 2: 26 of 40 buy again and the fit
+    converges. Returns the customers and their orders (customer id, placed at, total)."""
+    rng = np.random.default_rng(seed)
+    customers, facts = [], []
+    for _ in range(buyers):
+        customer = CustomerFactory(signup_at=CUT - days(400))
+        customers.append(customer)
+        rate, spend = rng.gamma(0.8, 1 / 25), rng.gamma(6, 6)
+        before = 300 * rng.random() + 20
+        while before > 0:
+            total = f"{rng.gamma(6, spend / 6):.2f}"
+            order(customer, CUT - days(float(before)), total)
+            facts.append((customer.pk, CUT - days(float(before)), total))
+            if rng.random() < 0.25:
+                break
+            before -= rng.exponential(1 / rate)
+    return customers, facts
+
+
+def test_clv_features_are_a_bgnbd_and_gamma_gamma_fit_on_the_orders_before_the_cut():
+    from apps.segments.engine import clv as engine
+
+    customers, facts = lifetime_shop()
+    prospect = CustomerFactory(signup_at=CUT - days(10))
+    # what the features must equal: the engine on an independent summary of those orders
+    transactions = engine.Transactions(
+        customer_ids=np.array([pk for pk, _, _ in facts]),
+        days=np.array(
+            [engine.date_to_day(timezone.localtime(when).date()) for _, when, _ in facts]
+        ),
+        amounts=np.array([float(total) for _, _, total in facts]),
+    )
+    summary = engine.rfm_summary(
+        transactions, calibration_end=CUT.date(), time_unit="D", monthly_discount_rate=0.01
+    )
+    fit = engine.clv_fit(summary)
+    expected = engine.customer_values_predict(
+        fit.bgnbd, fit.gamma_gamma, summary, months=12, monthly_discount_rate=0.01,
+        horizon_days=30,
+    )  # fmt: skip
+    assert fit.bgnbd.converged and fit.gamma_gamma.q > 1
+    assert (summary.customers, summary.repeat_customers) == (40, 26)
+
+    features = customer_features_build(cut=CUT, horizon_days=30)
+
+    rows = features.loc[summary.customer_ids.astype(int)]
+    np.testing.assert_allclose(rows["p_alive"], expected.probability_alive, rtol=1e-9)
+    np.testing.assert_allclose(
+        rows["expected_purchases_horizon"], expected.expected_purchases, rtol=1e-9
+    )
+    np.testing.assert_allclose(rows["predicted_clv_12m"], expected.predicted_clv, rtol=1e-9)
+    one_time = features[features["repeat_purchases"] == 0].iloc[0]
+    assert one_time["p_alive"] == 1.0  # BG/NBD: nobody leaves before a repeat purchase
+    assert features.loc[prospect.pk, ["p_alive", "predicted_clv_12m"]].isna().all()
+    repeat_buyer = features[features["repeat_purchases"] > 2].index[0]
+    quarter = customer_features_build(cut=CUT, horizon_days=90).loc[repeat_buyer]
+    assert (
+        quarter["expected_purchases_horizon"] > rows.loc[repeat_buyer, "expected_purchases_horizon"]
+    )
+    assert len(customers) == 40
+
+
+def test_orders_after_the_cut_change_neither_the_clv_fit_nor_the_clv_features():
+    customers, _ = lifetime_shop()
+    before = customer_features_build(cut=CUT)
+    assert before["p_alive"].notna().sum() == 40
+
+    for index, customer in enumerate(customers):  # a busy label window: everyone buys, a lot
+        order(customer, CUT + timedelta(minutes=index), "900.00")
+        order(customer, CUT + days(3), "15.00")
+
+    after = customer_features_build(cut=CUT)
+
+    pd.testing.assert_frame_equal(before, after)
+
+
+def test_too_few_buyers_or_a_degenerate_fit_leave_the_clv_features_missing(shop):
+    clv_columns = ["p_alive", "expected_purchases_horizon", "predicted_clv_12m"]
+    few = customer_features_build(cut=CUT)
+    # 30 buyers who all buy like clockwork: the dropout odds run off to infinity (no converged
+    # BG/NBD fit), so no CLV rather than a misleading one
+    for index in range(30):
+        customer = CustomerFactory(signup_at=CUT - days(400))
+        for number in range(1 + index % 4):
+            order(customer, CUT - days(5 + 23 * number + index), f"{20 + 3 * index}.00")
+
+    degenerate = customer_features_build(cut=CUT)
+
+    assert few[clv_columns].isna().all(axis=None)
+    assert degenerate[clv_columns].isna().all(axis=None)
+    assert degenerate["repeat_purchases"].sum() > 0

@@ -339,3 +339,18 @@ def test_a_bad_definition_creates_nothing(shop):
     assert caught.value.errors == [{"path": "conditions[0].value", "message": "must be a number"}]
     assert Segment.objects.count() == 0
     assert AuditLog.objects.filter(action="segments.created").count() == 0
+
+
+def test_an_empty_or_group_selects_nobody_and_empties_a_segment(shop):
+    # given a segment with members
+    segment = segment_create(name="Dress fans", definition=group(DRESS_VIEWS_3), now=shop.now)
+    assert _stored(segment) == {"ada"}
+
+    # when its definition becomes an empty OR group (nobody), which compiles to no SQL at all
+    segment_update(segment=segment, definition=group(operator="or"), now=shop.now)
+    nobody = segment_create(name="Nobody", definition=group(operator="or"), now=shop.now)
+
+    # then both refresh to no members, recording ada's exit
+    assert _stored(segment) == set() and _stored(nobody) == set()
+    assert _history(segment) == [("ada", "entered"), ("ada", "exited")]
+    assert nobody.member_count == 0

@@ -1,6 +1,7 @@
 """Customer lifetime value page (/segments/clv/): the fitted BG/NBD and Gamma-Gamma
 parameters, predicted vs actual repeat purchases in the holdout, the independence check, the
-distribution of predicted 12-month CLV and the top customers; Refit starts the ML job.
+distribution of predicted 12-month CLV and the top customers; Refit (with the holdout and
+the monthly discount rate) starts the ML job.
 
 Views read one overview from `apps.segments.services.clv` and call one service per action.
 """
@@ -19,6 +20,7 @@ from apps.accounts.selectors import user_scopes
 from apps.core.errors import DomainError
 from apps.core.web.decorators import scope_required
 from apps.segments.services import clv
+from apps.segments.web.forms import ClvRefitForm
 
 READ = "segments:read"
 WRITE = "segments:write"
@@ -70,17 +72,35 @@ def _distribution_chart(distribution: list[dict[str, Any]]) -> dict[str, Any] | 
     labels = []
     for band in distribution:
         if band["open"]:
-            labels.append(f"{band['low']:,.0f}+")
+            labels.append(f"{_amount(band['low'])}+")
         else:
-            labels.append(f"{band['low']:,.0f}–{band['high']:,.0f}")
+            labels.append(f"{_amount(band['low'])}–{_amount(band['high'])}")
     return {"labels": labels, "values": [band["customers"] for band in distribution]}
 
 
-def _context(request: HttpRequest) -> dict[str, Any]:
+def _amount(value: float) -> str:
+    """A band edge, short enough for every label to show under its bar: 20, 500, 2k, 10k, 1M;
+    0.5 for the small edges of a shop of cheap orders."""
+    for size, suffix in ((1e6, "M"), (1e3, "k")):
+        if value >= size:
+            return f"{value / size:g}{suffix}"
+    return f"{value:g}"
+
+
+def _refit_form(document: dict[str, Any]) -> ClvRefitForm:
+    """An unbound form showing the parameters of the serving fit (defaults before any)."""
+    params = {**clv.CLV_DEFAULTS, **(document.get("params") or {})}
+    return ClvRefitForm(
+        initial={name: params[name] for name in ("holdout_days", "monthly_discount_rate")}
+    )
+
+
+def _context(request: HttpRequest, refit_form: ClvRefitForm | None = None) -> dict[str, Any]:
     overview = clv.clv_overview()
     document = overview.document
     diagnostics = document.get("diagnostics") if document else None
     return {
+        "refit_form": refit_form or _refit_form(document),
         "overview": overview,
         "document": document,
         "parameters": _parameters(document) if document else None,
@@ -120,9 +140,14 @@ def clv_run_status(request: HttpRequest) -> HttpResponse:
 @scope_required(READ)
 @require_POST
 def clv_refit(request: HttpRequest) -> HttpResponse:
+    """Start a fit with the form's holdout and discount rate; the page again, with the
+    problem under its field, when one is out of range."""
     _require_write(request)
+    form = ClvRefitForm(request.POST)
+    if not form.is_valid():
+        return render(request, "segments/clv_index.html", _context(request, form), status=400)
     try:
-        run = clv.clv_fit_start(trigger=UI_TRIGGER, triggered_by=request.user)
+        run = clv.clv_fit_start(params=form.params(), trigger=UI_TRIGGER, triggered_by=request.user)
     except DomainError as error:
         messages.error(request, error.message)
         return redirect("segments:clv_index")

@@ -1,4 +1,4 @@
-"""Forms of the segments pages: the builder's fields, a static list, an upload."""
+"""Forms of the segments pages: the builder's fields, a static list, an upload, a CLV refit."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import json
 from typing import Any
 
 from django import forms
+
+from apps.segments.services.clv import CLV_DEFAULTS, clv_params_validate
 
 EMPTY_DEFINITION: dict[str, Any] = {"type": "group", "operator": "and", "conditions": []}
 
@@ -69,3 +71,43 @@ class UploadForm(forms.Form):
 
 class MemberSearchForm(forms.Form):
     q = forms.CharField(required=False, max_length=200)
+
+
+class ClvRefitForm(forms.Form):
+    """Refit the CLV models: the holdout of the diagnostics and the monthly discount rate.
+
+    Blank fields keep the defaults (`CLV_DEFAULTS`); the bounds are the service's
+    (`clv_params_validate`), checked again by it, whose message names the field.
+    """
+
+    holdout_days = forms.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=730,
+        label="Holdout",
+        help_text="Days at the end held out to compare predicted and actual purchases "
+        "(0: no diagnostics).",
+    )
+    monthly_discount_rate = forms.FloatField(
+        required=False,
+        min_value=0,
+        max_value=1,
+        label="Monthly discount rate",
+        help_text="A fraction: 0.01 discounts future (and past) value by 1 % a month.",
+    )
+
+    def params(self) -> dict[str, Any]:
+        """The filled-in fields as `segments.clv` parameters."""
+        return {name: value for name, value in self.cleaned_data.items() if value is not None}
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.errors:
+            return cleaned
+        try:
+            clv_params_validate({**CLV_DEFAULTS, **self.params()})
+        except ValueError as error:
+            message = str(error)
+            field = next((name for name in self.fields if message.startswith(name)), None)
+            self.add_error(field, message)
+        return cleaned

@@ -38,6 +38,8 @@ MEMBERS_PER_PAGE = 20
 HISTORY_PER_PAGE = 50
 SPARK_WIDTH, SPARK_HEIGHT = 120, 28
 DATALIST_MAX = 500
+# Churn risk shown amber from here (red from selectors.CHURN_AT_RISK): worth watching.
+CHURN_WATCH = 0.3
 
 
 def _segment(segment_id: int) -> Segment:
@@ -250,32 +252,32 @@ def static_new(request: HttpRequest) -> HttpResponse:
     return render(request, "segments/static_new.html", {"form": form}, status=status)
 
 
-def _members_page(request: HttpRequest, segment: Segment) -> tuple[Any, MemberSearchForm]:
+def _members_context(request: HttpRequest, segment: Segment) -> dict[str, Any]:
+    """What _members.html needs: a page of members (with their scores) and the search."""
     form = MemberSearchForm(request.GET)
     search = form.cleaned_data["q"] if form.is_valid() else ""
     members = selectors.segment_member_list(segment=segment, search=search)
-    page = Paginator(members, MEMBERS_PER_PAGE).get_page(request.GET.get("page"))
-    return page, form
+    return {
+        "segment": segment,
+        "page": Paginator(members, MEMBERS_PER_PAGE).get_page(request.GET.get("page")),
+        "search_form": form,
+        "churn_at_risk": selectors.CHURN_AT_RISK,
+        "churn_watch": CHURN_WATCH,
+    }
 
 
 @scope_required(SEGMENTS_READ)
 def detail(request: HttpRequest, segment_id: int) -> HttpResponse:
     """Members (searchable, paginated), size over time, entries and exits, the definition."""
     segment = _segment(segment_id)
-    page, search_form = _members_page(request, segment)
+    members = _members_context(request, segment)
     if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "members":
-        return render(
-            request,
-            "segments/_members.html",
-            {"segment": segment, "page": page, "search_form": search_form},
-        )
+        return render(request, "segments/_members.html", members)
     week_ago = timezone.now() - timedelta(days=7)
     history = selectors.segment_history(segment=segment)
     total = customer_count()
     context = {
-        "segment": segment,
-        "page": page,
-        "search_form": search_form,
+        **members,
         "chart": selectors.segment_size_chart(segment=segment),
         "history": history[:20],
         "history_total": history.count(),
@@ -283,6 +285,8 @@ def detail(request: HttpRequest, segment_id: int) -> HttpResponse:
         "exited_week": history.filter(kind="exited", at__gte=week_ago).count(),
         "share": segment.member_count / total * 100 if total else 0,
         "total_customers": total,
+        "scores": selectors.segment_score_summary(segment=segment),
+        "churn_at_risk_percent": round(selectors.CHURN_AT_RISK * 100),
         "description": selectors.segment_describe(segment=segment),
         "upload_form": UploadForm(),
         "can_write": _can_write(request),
