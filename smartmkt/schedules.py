@@ -63,4 +63,27 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "kwargs": {"only_stale": False},
         "options": {"queue": "default"},
     },
+    # Recommendations (issue 5): a daily retrain, an hourly check that retrains early when
+    # enough new interactions arrived, the precompute of a new champion's candidates (runs that
+    # finished on a worker, "Make champion") and the daily refresh when they expire, pruning.
+    "recommendations-retrain": {
+        "task": "recommendations.retrain_recommender_task",
+        "schedule": crontab(minute=20, hour=2),
+        "options": {"queue": "default"},
+    },
+    "recommendations-retrain-if-needed": {
+        "task": "recommendations.retrain_recommender_if_needed_task",
+        "schedule": crontab(minute=25),
+        "options": {"queue": "default"},
+    },
+    "recommendations-precompute": {
+        "task": "recommendations.precompute_candidates_task",
+        "schedule": crontab(minute="*/10"),
+        "options": {"queue": "ml_cpu"},
+    },
+    "recommendations-prune-served": {
+        "task": "recommendations.prune_served_task",
+        "schedule": crontab(minute=55, hour=3),
+        "options": {"queue": "default"},
+    },
 }

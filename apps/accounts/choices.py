@@ -18,6 +18,7 @@ class Scope(models.TextChoices):
     CATALOG_READ = "catalog:read", "Read the catalog"
     CATALOG_WRITE = "catalog:write", "Create and update products"
     RECOMMENDATIONS_READ = "recommendations:read", "Read recommendations"
+    RECOMMENDATIONS_WRITE = "recommendations:write", "Manage recommendation placements"
     CAMPAIGNS_READ = "campaigns:read", "Read campaigns"
     CAMPAIGNS_WRITE = "campaigns:write", "Create and send campaigns"
     SEGMENTS_READ = "segments:read", "Read segments"

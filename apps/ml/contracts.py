@@ -13,6 +13,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+# Trainers of every app hash their training data the same way (`TrainingOutput.dataset_hash`).
+from apps.ml.engine.fingerprint import arrays_fingerprint
+
+__all__ = [
+    "ActivationHook",
+    "KindSpec",
+    "ParamsValidator",
+    "ProgressCallback",
+    "Trainer",
+    "TrainingContext",
+    "TrainingOutput",
+    "arrays_fingerprint",
+]
+
 ProgressCallback = Callable[[float, str], None]
 
 

@@ -30,6 +30,7 @@ from apps.events.tests.factories import OrderFactory, OrderLineFactory
 from apps.imports.tests.factories import ImportJobFactory
 from apps.ml.tests.factories import ModelVersionFactory, TrainingRunFactory
 from apps.quality.services import cleaning_run, duplicate_group_merge
+from apps.recommendations.services import placement_create
 from apps.segments.services.segments import segment_create
 
 pytestmark = pytest.mark.django_db
@@ -74,7 +75,9 @@ def path_values(settings: Any, tmp_path: Path) -> dict[tuple[str, str], str]:
         survivor_external_id="scope-customer", merged_external_ids=["scope-dup"]
     )[0]
     segment = segment_create(name="scope-segment", customer_external_ids=[customer.external_id])
+    placement = placement_create(key="scope-placement", name="Scope placement")
     return {
+        ("/api/v1/recommendations/placements/", "key"): placement.key,
         ("/api/v1/segments/", "segment_id"): str(segment.pk),
         ("/api/v1/segments/rfm/", "cell"): "champions",
         ("/api/v1/segments/clusters/", "cluster"): "0",

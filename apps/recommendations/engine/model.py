@@ -11,6 +11,7 @@ score(user) = sum_c  weight_c * standardise(component_c(user))   over the compon
 
   mf          user_factors[u] . item_factors + item_bias    (known users only; LightFM/ALS/BPR)
   item_knn    history_weights @ neighbours                  (sparse item-item similarities)
+  sequence    history_weights @ transitions                 (what follows what, recent first)
   user_knn    user_neighbours[u] @ user_items               (known users only; user-based CF)
   content     mean of content[history] . content            (unit-norm text/image embeddings)
   category    share of the history in the item's category x the item's share of its category
@@ -19,15 +20,20 @@ score(user) = sum_c  weight_c * standardise(component_c(user))   over the compon
   trending    log1p(trending)
 
 Each component is standardised (zero mean, unit variance over the catalogue) before weighting,
-so weights are comparable across components and tunable; a missing component (no factors for
+so weights are comparable across components and tunable (`cold_weights`, when set, replace
+`weights` for customers unknown to training, whose ranking rests on the history and the
+segment only); a missing component (no factors for
 an unknown user, no history for a new visitor) is dropped and the others carry the ranking. A
 component that is constant over the catalogue for this customer (history items without any
 neighbour) counts as missing too, and a tiny popularity term breaks the remaining ties.
 
-The history: serving turns the customer's raw events into `history, history_weights` with
-`user_history` (per item: summed event weights through `history_transform`, times a recency
-decay by age and by position), exactly as training and evaluation did; `score_batch` is the
-vectorised `score` the evaluation harness ranks with, so what was measured is what is served.
+The history: per item, the summed event weights through `history_transform`, times a recency
+decay by age and by position (`history_matrix`). Components that read the history may each
+have their own settings (`component_history`, e.g. the sequence component looks mostly at the
+last few items), so serving should hand the raw events to `score_events`; `score` with one
+(history, history_weights) pair, e.g. from `user_history`, still works and uses the model-level
+settings for every component. `score_batch` is the vectorised `score` the evaluation harness
+ranks with, so what was measured is what is served.
 """
 
 from __future__ import annotations
@@ -44,6 +50,7 @@ from scipy import sparse
 COMPONENTS = (
     "mf",
     "item_knn",
+    "sequence",
     "user_knn",
     "content",
     "category",
@@ -52,6 +59,7 @@ COMPONENTS = (
     "trending",
 )
 HISTORY_TRANSFORMS = ("binary", "log", "linear")
+HISTORY_COMPONENTS = ("item_knn", "sequence", "content", "category")  # read the history
 FORMAT_VERSION = 1
 TIE_BREAK = 1e-6  # weight of standardised popularity added to every ranking to order ties
 CATEGORY_PRIOR = 1.0  # pseudo-count of the catalogue's category mix in a history's mix
@@ -74,19 +82,28 @@ class RecommenderModel:
     content: np.ndarray | None = None  # float32 (n_items, d), rows unit norm (0 row = none)
     item_category: np.ndarray | None = None  # str (n_items,), for category rules and reasons
     metadata: dict[str, Any] = field(default_factory=dict)  # params, metrics, trained_at ...
-    user_neighbours: sparse.csr_matrix | None = None  # float32 (n_users, n_users), top-K per row
-    user_items: sparse.csr_matrix | None = None  # float32 (n_users, n_items), training history
+    user_neighbours: sparse.csr_matrix | None = None  # float32 (n_users, n_pool), top-K per row
+    user_items: sparse.csr_matrix | None = None  # float32 (n_pool, n_items): the pool's history
     segment_names: np.ndarray | None = None  # str (n_segments,): user segment values
     segment_popularity: np.ndarray | None = None  # float32 (n_segments, n_items)
     history_transform: str = "log"  # summed event weights per item -> binary / log1p / linear
     history_half_life_seconds: float | None = None  # decay of an item by the age of its last event
     history_half_life_events: float | None = None  # decay by recency rank (0 = latest item)
+    transitions: sparse.csr_matrix | None = None  # float32 (n_items, n_items): i then j, top-K
+    component_history: dict[str, dict[str, Any]] = field(default_factory=dict)  # per component
+    cold_weights: dict[str, float] = field(
+        default_factory=dict
+    )  # for customers unknown to training
     _user_index: dict[str, int] | None = field(default=None, repr=False)
     _item_index: dict[str, int] | None = field(default=None, repr=False)
     _category_codes: tuple[np.ndarray, int] | None = field(default=None, repr=False)
     _segment_index: dict[str, int] | None = field(default=None, repr=False)
 
     # ---------------------------------------------------------------- lookups
+    def active(self, component: str) -> bool:
+        """Whether any customer's score uses the component (`weights` or `cold_weights`)."""
+        return bool(self.weights.get(component) or self.cold_weights.get(component))
+
     @property
     def n_items(self) -> int:
         return int(self.item_ids.shape[0])
@@ -148,6 +165,85 @@ class RecommenderModel:
         )
         return matrix.indices.astype(np.int64), matrix.data.astype(np.float32)
 
+    def history_settings(self, component: str) -> tuple[str, float | None, float | None]:
+        """(transform, half_life_seconds, half_life_events) the component reads history with."""
+        own = self.component_history.get(component)
+        if own is None:
+            return (
+                self.history_transform,
+                self.history_half_life_seconds,
+                self.history_half_life_events,
+            )
+        return (
+            str(own.get("transform", self.history_transform)),
+            own.get("half_life_seconds"),
+            own.get("half_life_events"),
+        )
+
+    def histories(
+        self,
+        *,
+        rows: np.ndarray,
+        items: np.ndarray,
+        timestamps: np.ndarray,
+        event_weights: np.ndarray | None,
+        reference_times: np.ndarray,
+    ) -> dict[str, sparse.csr_matrix]:
+        """Per weighted history component, the (n_rows, n_items) history it reads."""
+        built: dict[tuple[str, float | None, float | None], sparse.csr_matrix] = {}
+        out: dict[str, sparse.csr_matrix] = {}
+        for name in HISTORY_COMPONENTS:
+            if not self.active(name):
+                continue
+            settings = self.history_settings(name)
+            if settings not in built:
+                built[settings] = history_matrix(
+                    rows=rows,
+                    items=items,
+                    timestamps=timestamps,
+                    weights=event_weights,
+                    reference_times=reference_times,
+                    n_items=self.n_items,
+                    transform=settings[0],
+                    half_life_seconds=settings[1],
+                    half_life_events=settings[2],
+                )
+            out[name] = built[settings]
+        return out
+
+    def score_events(
+        self,
+        *,
+        user_index: int | None,
+        items: np.ndarray,
+        timestamps: np.ndarray | None = None,
+        event_weights: np.ndarray | None = None,
+        now: float | None = None,
+        segment: str | None = None,
+    ) -> np.ndarray:
+        """`score` from a customer's raw events (item indices, repeats allowed), each component
+        reading them with its own history settings, exactly as evaluated."""
+        items = np.asarray(items, dtype=np.int64)
+        if timestamps is None:
+            timestamps = np.arange(items.shape[0], dtype=np.float64)
+        timestamps = np.asarray(timestamps, dtype=np.float64)
+        reference = float(timestamps.max()) if now is None and items.size else float(now or 0.0)
+        histories = self.histories(
+            rows=np.zeros(items.shape[0], dtype=np.int64),
+            items=items,
+            timestamps=timestamps,
+            event_weights=event_weights,
+            reference_times=np.array([reference]),
+        )
+        empty = sparse.csr_matrix((1, self.n_items), dtype=np.float32)
+        segment_code = self.segment_index(segment)
+        return self.score_batch(
+            user_indices=np.array([-1 if user_index is None else user_index]),
+            history=next(iter(histories.values()), empty),
+            segments=np.array([-1 if segment_code is None else segment_code]),
+            histories=histories,
+        )[0]
+
     # ---------------------------------------------------------------- scoring
     def components(
         self,
@@ -180,20 +276,29 @@ class RecommenderModel:
         history: sparse.csr_matrix,
         segments: np.ndarray | None = None,
         trending: np.ndarray | None = None,
+        histories: dict[str, sparse.csr_matrix] | None = None,
     ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """Raw score matrices (b, n_items) per weighted component, with the rows where usable.
 
         `user_indices` are -1 for customers unknown at training; `history` is (b, n_items) of
-        history weights; `segments` are indices into `segment_names` (-1 unknown); `trending`
-        (b, n_items) replaces the stored trending vector per row (the evaluation harness passes
-        the trend at each customer's own point in time).
+        history weights; `histories` optionally gives a component its own (see `histories`);
+        `segments` are indices into `segment_names` (-1 unknown); `trending` (b, n_items)
+        replaces the stored trending vector per row (the evaluation harness passes the trend
+        at each customer's own point in time).
         """
         user_indices = np.asarray(user_indices, dtype=np.int64)
         b = user_indices.shape[0]
-        history = sparse.csr_matrix(history, dtype=np.float32)
-        has_history = np.diff(history.indptr) > 0
+        shared = sparse.csr_matrix(history, dtype=np.float32)
+
+        def read(component: str) -> tuple[sparse.csr_matrix, np.ndarray]:
+            own = (
+                shared if histories is None or component not in histories else histories[component]
+            )
+            own = sparse.csr_matrix(own, dtype=np.float32)
+            return own, np.diff(own.indptr) > 0
+
         known = user_indices >= 0
-        w = self.weights
+        w = {name: self.active(name) for name in COMPONENTS}
         out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         everyone = np.ones(b, dtype=bool)
         if w.get("mf") and self.user_factors is not None and known.any():
@@ -203,18 +308,23 @@ class RecommenderModel:
             if self.item_bias is not None:
                 mf += self.item_bias[None, :]
             out["mf"] = (mf, known)
-        if w.get("item_knn") and self.neighbours is not None and has_history.any():
-            out["item_knn"] = (_dense(history @ self.neighbours), has_history)
+        for name, matrix in (("item_knn", self.neighbours), ("sequence", self.transitions)):
+            if w.get(name) and matrix is not None:
+                history, has_history = read(name)
+                if has_history.any():
+                    out[name] = (_dense(history @ matrix), has_history)
         if w.get("user_knn") and self.user_neighbours is not None and known.any():
             assert self.user_items is not None
             rows = self.user_neighbours[np.where(known, user_indices, 0)]
             out["user_knn"] = (_dense(rows @ self.user_items), known)
+        history, has_history = read("content")
         if w.get("content") and self.content is not None and has_history.any():
             profile = np.asarray(history @ self.content, dtype=np.float64)
             norms = np.linalg.norm(profile, axis=1)
             usable = has_history & (norms > 0)
             profile /= np.where(norms > 0, norms, 1.0)[:, None]
             out["content"] = (profile @ self.content.T.astype(np.float64), usable)
+        history, has_history = read("category")
         if w.get("category") and self.item_category is not None and has_history.any():
             out["category"] = (self._category_scores(history), has_history)
         if w.get("segment") and self.segment_popularity is not None and segments is not None:
@@ -281,23 +391,36 @@ class RecommenderModel:
         history: sparse.csr_matrix,
         segments: np.ndarray | None = None,
         trending: np.ndarray | None = None,
+        histories: dict[str, sparse.csr_matrix] | None = None,
     ) -> np.ndarray:
         """`score` for b customers at once: (b, n_items) float64 (see `component_matrices`)."""
         parts = self.component_matrices(
-            user_indices=user_indices, history=history, segments=segments, trending=trending
+            user_indices=user_indices,
+            history=history,
+            segments=segments,
+            trending=trending,
+            histories=histories,
         )
-        b = int(np.asarray(user_indices).shape[0])
+        user_indices = np.asarray(user_indices, dtype=np.int64)
+        b = int(user_indices.shape[0])
         floor = standardise(np.log1p(self.popularity))
         total = np.zeros((b, self.n_items), dtype=np.float64)
         scored = np.zeros(b, dtype=bool)
+        cold = (user_indices < 0) if self.cold_weights else np.zeros(b, dtype=bool)
         for name, (matrix, valid) in parts.items():
-            rows = np.flatnonzero(valid)
+            weight = np.where(cold, self.cold_weights.get(name, 0.0), self.weights.get(name, 0.0))
+            rows = np.flatnonzero(valid & (weight > 0))
             if rows.size == 0:
                 continue
-            block = standardise_rows(np.asarray(matrix)[rows])
-            varied = block.any(axis=1)
-            total[rows[varied]] += self.weights[name] * block[varied]
-            scored[rows[varied]] = True
+            every_row = rows.size == b
+            block, varied = _standardised(matrix if every_row else np.asarray(matrix)[rows])
+            block *= weight[rows][:, None]
+            if every_row:
+                total += block
+                scored |= varied
+            else:
+                total[rows] += block
+                scored[rows[varied]] = True
         total[~scored] = floor
         total += TIE_BREAK * floor
         return total
@@ -337,6 +460,7 @@ class RecommenderModel:
             arrays["segment_names"] = np.asarray(self.segment_names, dtype=str)
         for prefix, matrix in (
             ("nb", self.neighbours),
+            ("tr", self.transitions),
             ("un", self.user_neighbours),
             ("ui", self.user_items),
         ):
@@ -354,7 +478,9 @@ class RecommenderModel:
                 "transform": self.history_transform,
                 "half_life_seconds": self.history_half_life_seconds,
                 "half_life_events": self.history_half_life_events,
+                "components": self.component_history,
             },
+            "cold_weights": self.cold_weights,
         }
         arrays["header"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
         buffer = io.BytesIO()
@@ -405,6 +531,9 @@ class RecommenderModel:
                 history_transform=history.get("transform", "log"),
                 history_half_life_seconds=history.get("half_life_seconds"),
                 history_half_life_events=history.get("half_life_events"),
+                transitions=matrix("tr"),
+                component_history=history.get("components", {}),
+                cold_weights={k: float(v) for k, v in header.get("cold_weights", {}).items()},
             )
 
 
@@ -419,11 +548,18 @@ def standardise(vector: np.ndarray) -> np.ndarray:
 
 def standardise_rows(matrix: np.ndarray) -> np.ndarray:
     """`standardise` applied to every row of a (b, n) matrix."""
-    matrix = np.asarray(matrix, dtype=np.float64)
-    mean = matrix.mean(axis=1, keepdims=True)
-    std = matrix.std(axis=1, keepdims=True)
+    return _standardised(matrix)[0]
+
+
+def _standardised(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(rows standardised into a new float64 array, which rows vary at all)."""
+    out = np.array(matrix, dtype=np.float64, copy=True)
+    mean = out.mean(axis=1, keepdims=True)
+    out -= mean
+    std = np.sqrt(np.einsum("ij,ij->i", out, out) / max(out.shape[1], 1))[:, None]
     usable = np.isfinite(std) & (std > 0)
-    return np.where(usable, (matrix - mean) / np.where(usable, std, 1.0), 0.0)
+    out *= np.where(usable, 1.0 / np.where(usable, std, 1.0), 0.0)
+    return out, usable.ravel()
 
 
 def history_matrix(

@@ -1,0 +1,1 @@
+"""Recommender algorithms. Each fits on a `TrainingSet` and returns a `RecommenderModel`."""
