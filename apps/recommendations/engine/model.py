@@ -91,9 +91,9 @@ class RecommenderModel:
     history_half_life_events: float | None = None  # decay by recency rank (0 = latest item)
     transitions: sparse.csr_matrix | None = None  # float32 (n_items, n_items): i then j, top-K
     component_history: dict[str, dict[str, Any]] = field(default_factory=dict)  # per component
-    cold_weights: dict[str, float] = field(
-        default_factory=dict
-    )  # for customers unknown to training
+    # weights for customers unknown to training (no factors): history and segment only
+    cold_weights: dict[str, float] = field(default_factory=dict)
+    category_popularity: np.ndarray | None = None  # float32 (n_items,), else `popularity`
     _user_index: dict[str, int] | None = field(default=None, repr=False)
     _item_index: dict[str, int] | None = field(default=None, repr=False)
     _category_codes: tuple[np.ndarray, int] | None = field(default=None, repr=False)
@@ -245,6 +245,18 @@ class RecommenderModel:
         )[0]
 
     # ---------------------------------------------------------------- scoring
+    def _history_row(
+        self, history: np.ndarray, history_weights: np.ndarray | None
+    ) -> sparse.csr_matrix:
+        """One customer's (history, history_weights) as a (1, n_items) csr (repeats summed)."""
+        history = np.asarray(history, dtype=np.int64)
+        if history_weights is None:
+            history_weights = np.ones(history.shape[0], dtype=np.float32)
+        return sparse.csr_matrix(
+            (np.asarray(history_weights, dtype=np.float32), (np.zeros_like(history), history)),
+            shape=(1, self.n_items),
+        )
+
     def components(
         self,
         *,
@@ -254,13 +266,7 @@ class RecommenderModel:
         segment: str | None = None,
     ) -> dict[str, np.ndarray]:
         """Raw (unstandardised) score vectors over the catalogue, one per usable component."""
-        history = np.asarray(history, dtype=np.int64)
-        if history_weights is None:
-            history_weights = np.ones(history.shape[0], dtype=np.float32)
-        row = sparse.csr_matrix(
-            (np.asarray(history_weights, dtype=np.float32), (np.zeros_like(history), history)),
-            shape=(1, self.n_items),
-        )
+        row = self._history_row(history, history_weights)
         segment_code = self.segment_index(segment)
         parts = self.component_matrices(
             user_indices=np.array([-1 if user_index is None else user_index]),
@@ -353,7 +359,8 @@ class RecommenderModel:
             (np.ones(self.n_items, dtype=np.float32), (np.arange(self.n_items), codes)),
             shape=(self.n_items, n_categories),
         )
-        popular = self.popularity.astype(np.float64) + 1e-9
+        source = self.popularity if self.category_popularity is None else self.category_popularity
+        popular = source.astype(np.float64) + 1e-9
         category_mass = np.bincount(codes, weights=popular, minlength=n_categories)
         prior = category_mass / category_mass.sum()
         mix = _dense(history @ onehot)
@@ -370,13 +377,7 @@ class RecommenderModel:
         segment: str | None = None,
     ) -> np.ndarray:
         """Blended score per item (float64, n_items). Higher is better; never all-NaN."""
-        history = np.asarray(history, dtype=np.int64)
-        if history_weights is None:
-            history_weights = np.ones(history.shape[0], dtype=np.float32)
-        row = sparse.csr_matrix(
-            (np.asarray(history_weights, dtype=np.float32), (np.zeros_like(history), history)),
-            shape=(1, self.n_items),
-        )
+        row = self._history_row(history, history_weights)
         segment_code = self.segment_index(segment)
         return self.score_batch(
             user_indices=np.array([-1 if user_index is None else user_index]),
@@ -448,7 +449,14 @@ class RecommenderModel:
             "user_ids": np.asarray(self.user_ids, dtype=str),
             "popularity": np.asarray(self.popularity, dtype=np.float32),
         }
-        for name in ("trending", "user_factors", "item_factors", "item_bias", "content"):
+        for name in (
+            "trending",
+            "user_factors",
+            "item_factors",
+            "item_bias",
+            "content",
+            "category_popularity",
+        ):
             value = getattr(self, name)
             if value is not None:
                 arrays[name] = np.asarray(value, dtype=np.float32)
@@ -534,6 +542,7 @@ class RecommenderModel:
                 transitions=matrix("tr"),
                 component_history=history.get("components", {}),
                 cold_weights={k: float(v) for k, v in header.get("cold_weights", {}).items()},
+                category_popularity=get("category_popularity"),
             )
 
 

@@ -90,8 +90,11 @@ PROTOCOL = (
 )
 
 
-class NotEnoughInteractions(ValueError):  # noqa: N818  (the Django side maps it to NotEnoughData)
-    """Too few users or interactions to learn or to validate anything."""
+class NotEnoughInteractions(ValueError):
+    """Too few users or interactions to learn or to validate anything.
+
+    Engines stay free of Django: the platform side turns this into apps.core.errors.NotEnoughData.
+    """
 
 
 @dataclass
@@ -155,13 +158,16 @@ def select(
     say(1, f"indexing {log.user_ids.shape[0]} interactions")
     full = training_set_build(log, items=items, users=users, embedder=embedder)
     split = temporal_split(log, fraction=VALIDATION_FRACTION, mode=split_mode, seed=seed)
-    if split_mode == "global" and np.unique(split.test.user_ids).shape[0] < MIN_USERS:
-        split_mode = "per_user"  # too few customers after the cut: validate per user instead
-        split = temporal_split(log, fraction=VALIDATION_FRACTION, mode=split_mode, seed=seed)
+    if np.unique(split.test.user_ids).shape[0] < MIN_USERS:
+        # too few customers after the cut (or with a second interaction): try the other way
+        other = "global" if split_mode == "per_user" else "per_user"
+        fallback = temporal_split(log, fraction=VALIDATION_FRACTION, mode=other, seed=seed)
+        if np.unique(fallback.test.user_ids).shape[0] > np.unique(split.test.user_ids).shape[0]:
+            split_mode, split = other, fallback
     mask = np.zeros(log.user_ids.shape[0], dtype=bool)
     mask[split.train_rows] = True
     fit_set = full.subset(mask)
-    reference = "user_last" if split_mode == "per_user" else "end"
+    reference = "end" if split_mode == "global" else "user_last"
     target = target_build(
         fit_set, split.test, reference=reference, max_users=MAX_VALIDATION_USERS, seed=seed
     )
@@ -360,11 +366,11 @@ def evaluate_algorithms(
         time_budget_s=time_budget_s,
         seed=seed,
         algorithms=algorithms,
-        split_mode="per_user" if mode == "random" else mode,
+        split_mode=mode,
         embedder=embedder,
         progress=progress,
     )
-    reference = "user_last" if mode == "per_user" else "end"
+    reference = "end" if mode == "global" else "user_last"
     target = target_build(selection.full, test, reference=reference)
     ranker = Ranker(selection.full, target)
     report: dict[str, Any] = {"algorithms": {}}

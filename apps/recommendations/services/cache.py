@@ -311,7 +311,20 @@ def _precompute(version: Any, model: RecommenderModel, cache: BaseCache, progres
             ],
             dtype=np.int64,
         )
-        scores = model.score_batch(user_indices=user_indices, history=matrix, segments=segments)
+        # each history component reads the events with its own settings, as evaluated
+        per_component = model.histories(
+            rows=rows,
+            items=histories.items[chosen],
+            timestamps=histories.timestamps[chosen],
+            event_weights=histories.weights[chosen],
+            reference_times=np.full(len(batch), now),
+        )
+        scores = model.score_batch(
+            user_indices=user_indices,
+            history=matrix,
+            segments=segments,
+            histories=per_component,
+        )
         entries: dict[str, bytes] = {}
         for position, (external_id, customer_id, _) in enumerate(batch):
             row = scores[position]

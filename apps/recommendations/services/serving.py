@@ -289,25 +289,21 @@ def _ranking_from_skus(
     return ranking
 
 
-def _history_arrays(
+def _history_events(
     model: RecommenderModel, history: list[data.Interaction]
-) -> tuple[np.ndarray, np.ndarray]:
-    """(history, history_weights) for `score`, built by the model's own `user_history` (its
-    transform and decays, as in training) from event weight x quantity per interaction."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The visitor's raw events on catalogue items (indices, epoch seconds, event weight x
+    quantity), for `score_events`: each component reads them with its own history settings,
+    exactly as the evaluation measured it."""
     rows = [
         (index, interaction)
         for interaction in history
         if (index := model.item_index(interaction.sku)) is not None
     ]
-    if not rows:
-        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
-    return model.user_history(
-        items=np.asarray([index for index, _ in rows], dtype=np.int64),
-        timestamps=np.asarray([i.at.timestamp() for _, i in rows], dtype=np.float64),
-        event_weights=np.asarray(
-            [EVENT_WEIGHTS[i.weight_key] * i.quantity for _, i in rows], dtype=np.float64
-        ),
-        now=timezone.now().timestamp(),
+    return (
+        np.asarray([index for index, _ in rows], dtype=np.int64),
+        np.asarray([i.at.timestamp() for _, i in rows], dtype=np.float64),
+        np.asarray([EVENT_WEIGHTS[i.weight_key] * i.quantity for _, i in rows], dtype=np.float64),
     )
 
 
@@ -329,7 +325,7 @@ def _personal_candidates(
 ) -> tuple[list[Candidate], np.ndarray | None]:
     """Candidates from the champion: cached personal scores, else online; cold start when the
     visitor has no signal. Returns the candidates and the full score vector when computed."""
-    history_items, history_weights = _history_arrays(model, context.history)
+    history_items, history_times, history_weights = _history_events(model, context.history)
     user_index = model.user_index(visitor.model_user_id)
     if user_index is None and history_items.size == 0:
         context.source = RecommendationSource.COLD_START
@@ -337,7 +333,7 @@ def _personal_candidates(
         context.segment_ranked = bool(
             model.weights.get("segment") and model.segment_index(segment) is not None
         )
-        scores = model.score(user_index=None, history=history_items, segment=segment)
+        scores = model.score_events(user_index=None, items=history_items, segment=segment)
         ranking = _ranking_from_scores(model, scores, context, want)
         cohort = _cohort_skus(model, visitor)
         if cohort:
@@ -380,10 +376,12 @@ def _personal_candidates(
                 context.source = RecommendationSource.CACHE
                 return kept, None
             context.cache = CacheState.MISS  # too few survive the rules: score online
-    scores = model.score(
+    scores = model.score_events(
         user_index=user_index,
-        history=history_items,
-        history_weights=history_weights,
+        items=history_items,
+        timestamps=history_times,
+        event_weights=history_weights,
+        now=timezone.now().timestamp(),
         segment=visitor.segment(),
     )
     return _collect(_ranking_from_scores(model, scores, context, want), context, want), scores

@@ -242,11 +242,6 @@ def test_too_little_data_is_a_clear_refusal(files, tmp_path):
         _recommend("evaluate", "--train", str(train), "--test", str(test))
 
 
-def test_train_subcommand_is_not_wired_yet():
-    with pytest.raises(CommandError, match="not wired yet"):
-        _recommend("train")
-
-
 def test_command_line_prints_one_json_document_and_fails_with_one_line(files, tmp_path):
     # given
     train, test = files

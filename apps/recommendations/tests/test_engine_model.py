@@ -23,6 +23,7 @@ def full_model() -> RecommenderModel:
         weights={
             "mf": 1.0,
             "item_knn": 0.5,
+            "sequence": 0.4,
             "user_knn": 0.3,
             "content": 0.2,
             "category": 0.2,
@@ -47,6 +48,10 @@ def full_model() -> RecommenderModel:
         history_transform="linear",
         history_half_life_seconds=3600.0,
         history_half_life_events=4.0,
+        transitions=sparse.csr_matrix(np.eye(5, k=1, dtype=np.float32)),
+        component_history={"item_knn": {"transform": "binary", "half_life_events": 2.0}},
+        cold_weights={"item_knn": 1.0, "segment": 0.5},
+        category_popularity=np.array([1, 1, 2, 2, 3], dtype=np.float32),
     )
 
 
@@ -69,6 +74,10 @@ def test_save_and_load_round_trip_keeps_every_field_and_every_score(tmp_path):
     assert (loaded.neighbours != model.neighbours).nnz == 0
     assert (loaded.user_items != model.user_items).nnz == 0
     assert loaded.user_neighbours.shape == (2, 2)
+    assert (loaded.transitions != model.transitions).nnz == 0
+    assert loaded.component_history == model.component_history
+    assert loaded.cold_weights == {"item_knn": 1.0, "segment": 0.5}
+    np.testing.assert_array_equal(loaded.category_popularity, model.category_popularity)
     for user, segment in ((0, "gold"), (None, "new"), (None, None)):
         history, weights = np.array([1, 2]), np.array([1.0, 0.5])
         np.testing.assert_allclose(
@@ -107,6 +116,7 @@ def test_unknown_customer_without_history_gets_the_popularity_order():
     # given: everything but trending (which would mix into the cold-start order)
     model = full_model()
     del model.weights["trending"]
+    model.cold_weights = {}
 
     # when
     scores = model.score(user_index=None, history=np.array([], dtype=np.int64))
@@ -200,3 +210,37 @@ def test_constant_component_counts_as_missing_and_popularity_breaks_ties():
 
     # then
     assert np.argsort(-scores).tolist() == [4, 3, 2, 1, 0]
+
+
+def test_cold_weights_rank_customers_unknown_to_training():
+    # given: known customers ranked by factors; unknown ones by popularity alone
+    model = full_model()
+    model.weights = {"mf": 1.0}
+    model.cold_weights = {"popularity": 1.0}
+
+    # when
+    unknown = model.score(user_index=None, history=np.array([2]))
+    known = model.score(user_index=0, history=np.array([2]))
+
+    # then
+    assert np.argsort(-unknown).tolist() == [0, 1, 2, 3, 4]
+    assert (
+        np.argsort(-known).tolist()
+        == np.argsort(-(model.item_factors @ model.user_factors[0])).tolist()
+    )
+
+
+def test_score_events_reads_history_with_each_components_settings():
+    # given: item-kNN reads the history as binary; the model default is linear
+    model = full_model()
+    model.weights = {"item_knn": 1.0}
+    events = {"items": np.array([1, 1, 3]), "event_weights": np.array([5.0, 5.0, 1.0])}
+
+    # when
+    scores = model.score_events(user_index=None, **events, timestamps=np.array([0.0, 1, 2]))
+
+    # then: the same as scoring the binary, rank-decayed history directly
+    expected = model.score(
+        user_index=None, history=np.array([3, 1]), history_weights=np.array([1.0, 2**-0.5])
+    )
+    np.testing.assert_allclose(scores, expected)

@@ -3,10 +3,13 @@ retraining, and (with the engine) a run end to end on a small shop."""
 
 from __future__ import annotations
 
+import io
+import json
 from datetime import date, timedelta
 
 import numpy as np
 import pytest
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from apps.core.errors import ValidationFailed
@@ -211,6 +214,16 @@ def test_without_interactions_the_run_ends_not_enough_data_with_what_to_do():
 
 
 @pytest.mark.django_db
+def test_recommend_train_without_data_exits_with_the_reason():
+    shop_build()
+
+    with pytest.raises(CommandError, match=r"ended not_enough_data: Recommendations need at"):
+        call_command("recommend", "train", "--json", stdout=io.StringIO())
+
+    assert ModelVersion.objects.filter(kind=KIND).count() == 0
+
+
+@pytest.mark.django_db
 def test_the_first_model_is_started_once_there_is_enough_data(settings):
     shop = shop_build()
     for index in range(49):
@@ -274,10 +287,11 @@ def _shop_with_taste() -> None:
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_recommend_train_on_a_small_shop_publishes_a_champion_and_precomputes():
-    pytest.importorskip("apps.recommendations.engine.train")
     _shop_with_taste()
 
-    summary = recommender_train(wait=True, params={"time_budget_s": 10}, timeout=600)
+    out = io.StringIO()
+    call_command("recommend", "train", "--time-budget", "10", "--json", stdout=out)
+    summary = json.loads(out.getvalue())
 
     # the run succeeded and its version serves, with the evaluation report as metrics
     assert summary["status"] == "succeeded", summary["message"]

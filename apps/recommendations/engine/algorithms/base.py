@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy import sparse
 
 from apps.recommendations.engine.dataset import DAY, TrainingSet
 from apps.recommendations.engine.model import RecommenderModel
@@ -78,10 +79,12 @@ def base_model(
     return model
 
 
-def top_k_rows(block: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Indices of the k largest entries of each row of a dense block as csr parts.
+def top_k_rows(
+    block: np.ndarray, k: int, *, by_magnitude: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The k largest (or largest in magnitude) entries of each row of a dense block.
 
-    Returns (row index, column, value) of the kept entries (zeros dropped).
+    Returns (row index, column, value) of the kept entries, zeros dropped.
     """
     n_rows, n_cols = block.shape
     k = min(k, n_cols)
@@ -89,7 +92,8 @@ def top_k_rows(block: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.nd
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, np.zeros(0, dtype=np.float32)
     if k < n_cols:
-        columns = np.argpartition(-block, k - 1, axis=1)[:, :k]
+        key = np.abs(block) if by_magnitude else block
+        columns = np.argpartition(-key, k - 1, axis=1)[:, :k]
     else:
         columns = np.tile(np.arange(n_cols), (n_rows, 1))
     values = np.take_along_axis(block, columns, axis=1)
@@ -97,3 +101,36 @@ def top_k_rows(block: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.nd
     columns, values = columns.ravel(), values.ravel()
     keep = values != 0
     return rows[keep], columns[keep], values[keep].astype(np.float32)
+
+
+def blockwise_top_k(
+    n_rows: int,
+    block_of: Callable[[int, int], np.ndarray],
+    k: int,
+    *,
+    shape: tuple[int, int],
+    rows_per_block: int,
+    by_magnitude: bool = False,
+    row_ids: np.ndarray | None = None,
+    column_ids: np.ndarray | None = None,
+) -> sparse.csr_matrix:
+    """A csr of the k strongest entries per row of a dense matrix built block by block.
+
+    `block_of(start, stop)` returns rows start..stop as a dense array; `row_ids` and
+    `column_ids` map block positions to the result's indices (identity by default).
+    """
+    rows_parts, cols_parts, vals_parts = [], [], []
+    for start in range(0, n_rows, max(1, rows_per_block)):
+        stop = min(n_rows, start + max(1, rows_per_block))
+        rows, cols, vals = top_k_rows(block_of(start, stop), k, by_magnitude=by_magnitude)
+        rows = rows + start
+        rows_parts.append(rows if row_ids is None else row_ids[rows])
+        cols_parts.append(cols if column_ids is None else column_ids[cols])
+        vals_parts.append(vals)
+    if not rows_parts:
+        return sparse.csr_matrix(shape, dtype=np.float32)
+    return sparse.csr_matrix(
+        (np.concatenate(vals_parts), (np.concatenate(rows_parts), np.concatenate(cols_parts))),
+        shape=shape,
+        dtype=np.float32,
+    )

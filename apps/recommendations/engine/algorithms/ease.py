@@ -9,16 +9,16 @@ The solve is dense and cubic in items: above MAX_ITEMS only the most popular ite
 from __future__ import annotations
 
 import numpy as np
-from scipy import linalg, sparse
+from scipy import linalg
 
 from apps.recommendations.engine.algorithms.base import (
     Algorithm,
     Params,
     base_model,
+    blockwise_top_k,
     log_uniform,
     pick,
     sample_history,
-    top_k_rows,
 )
 from apps.recommendations.engine.dataset import TrainingSet
 from apps.recommendations.engine.model import RecommenderModel
@@ -36,8 +36,13 @@ def fit_ease(train: TrainingSet, params: Params, seed: int) -> RecommenderModel:
     if active.shape[0] > MAX_ITEMS:
         active = active[np.argsort(-counts[active], kind="stable")[:MAX_ITEMS]]
         active.sort()
-    sub = matrix[:, active].astype(np.float64)
-    gram = np.asarray((sub.T @ sub).toarray())
+    key = f"ease_gram:{params['transform']}:{params.get('train_half_life_days')}"
+    if key not in train._cache:  # the Gram matrix does not depend on lambda: keep the last one
+        for stale in [name for name in train._cache if name.startswith("ease_gram:")]:
+            del train._cache[stale]
+        sub = matrix[:, active].astype(np.float64)
+        train._cache[key] = np.asarray((sub.T @ sub).toarray())
+    gram = np.array(train._cache[key], copy=True)
     diagonal = np.arange(active.shape[0])
     regulariser = float(params["lambda_relative"]) * max(
         float(gram[diagonal, diagonal].mean()), 1e-9
@@ -46,25 +51,16 @@ def fit_ease(train: TrainingSet, params: Params, seed: int) -> RecommenderModel:
     inverse = linalg.inv(gram, overwrite_a=True, check_finite=False)
     weights = -inverse / np.diag(inverse)[None, :]
     weights[diagonal, diagonal] = 0.0
-    keep = int(params.get("neighbours") or active.shape[0])
-    rows_parts, cols_parts, vals_parts = [], [], []
-    for start in range(0, active.shape[0], BLOCK_ROWS):
-        block = weights[start : start + BLOCK_ROWS]
-        if keep < active.shape[0]:
-            # keep the strongest links by magnitude: EASE's negative weights carry signal too
-            order = np.argpartition(-np.abs(block), keep - 1, axis=1)[:, :keep]
-            values = np.take_along_axis(block, order, axis=1)
-            rows = np.repeat(np.arange(block.shape[0]), keep)
-            cols, vals = order.ravel(), values.ravel()
-        else:
-            rows, cols, vals = top_k_rows(block, block.shape[1])
-        rows_parts.append(active[rows + start])
-        cols_parts.append(active[cols])
-        vals_parts.append(vals.astype(np.float32))
-    neighbours = sparse.csr_matrix(
-        (np.concatenate(vals_parts), (np.concatenate(rows_parts), np.concatenate(cols_parts))),
+    # pruning keeps the strongest links by magnitude: EASE's negative weights carry signal too
+    neighbours = blockwise_top_k(
+        active.shape[0],
+        lambda start, stop: weights[start:stop],
+        int(params.get("neighbours") or active.shape[0]),
         shape=(train.n_items, train.n_items),
-        dtype=np.float32,
+        rows_per_block=BLOCK_ROWS,
+        by_magnitude=True,
+        row_ids=active,
+        column_ids=active,
     )
     model = base_model(train, params, algorithm="ease", weights={"item_knn": 1.0})
     model.neighbours = neighbours

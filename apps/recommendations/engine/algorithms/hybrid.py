@@ -87,7 +87,8 @@ def _text_topics(train: TrainingSet, seed: int) -> sparse.csr_matrix | None:
     if content is None:
         return None
     has_text = np.flatnonzero(np.abs(content).sum(axis=1) > 0)
-    topics = min(TEXT_TOPICS, has_text.shape[0] // 4)
+    distinct = np.unique(content[has_text], axis=0).shape[0]
+    topics = min(TEXT_TOPICS, has_text.shape[0] // 4, distinct)
     if topics < 2:
         return None
     labels = KMeans(topics, n_init=2, random_state=seed).fit_predict(content[has_text])

@@ -16,10 +16,10 @@ from apps.recommendations.engine.algorithms.base import (
     Algorithm,
     Params,
     base_model,
+    blockwise_top_k,
     log_uniform,
     pick,
     sample_history,
-    top_k_rows,
 )
 from apps.recommendations.engine.dataset import TrainingSet
 from apps.recommendations.engine.model import RecommenderModel
@@ -60,24 +60,22 @@ def cosine_top_k(
     right_norm = np.power(squared[pool], 1.0 - alpha)
     self_column = np.full(n, -1, dtype=np.int64)
     self_column[pool] = np.arange(pool.shape[0])
-    block = max(1, BLOCK_CELLS // max(pool.shape[0], 1))
-    parts_rows, parts_cols, parts_vals = [], [], []
-    for start in range(0, n, block):
-        stop = min(n, start + block)
+
+    def block_of(start: int, stop: int) -> np.ndarray:
         gram = (vectors[start:stop] @ transposed).toarray()
         denominator = left_norm[start:stop, None] * right_norm[None, :] + shrink
         similarity = np.divide(gram, denominator, out=np.zeros_like(gram), where=denominator > 0)
         own = self_column[start:stop]
         mine = own >= 0
         similarity[np.flatnonzero(mine), own[mine]] = 0.0
-        rows, cols, vals = top_k_rows(similarity, k)
-        parts_rows.append(rows + start)
-        parts_cols.append(cols)
-        parts_vals.append(vals)
-    return sparse.csr_matrix(
-        (np.concatenate(parts_vals), (np.concatenate(parts_rows), np.concatenate(parts_cols))),
+        return similarity
+
+    return blockwise_top_k(
+        n,
+        block_of,
+        k,
         shape=(n, pool.shape[0]),
-        dtype=np.float32,
+        rows_per_block=BLOCK_CELLS // max(pool.shape[0], 1),
     )
 
 

@@ -76,6 +76,7 @@ def fit_trending(train: TrainingSet, params: Params, seed: int) -> RecommenderMo
 
 def fit_category(train: TrainingSet, params: Params, seed: int) -> RecommenderModel:
     model = base_model(train, params, algorithm="popularity_category", weights={"category": 1.0})
+    model.category_popularity = model.popularity
     if not _has_categories(train):
         model.item_category = derived_categories(train, int(params["clusters"]), seed)
         model.metadata["item_category_derived"] = True
@@ -106,6 +107,14 @@ def fit_segment(train: TrainingSet, params: Params, seed: int) -> RecommenderMod
 
 def derived_categories(train: TrainingSet, clusters: int, seed: int) -> np.ndarray:
     """Item clusters of the co-occurrence structure, standing in for missing categories."""
+    key = f"derived_categories:{clusters}:{seed}"
+    if key not in train._cache:  # tuning asks again and again: cluster once per training set
+        train._cache[key] = _cluster_items(train, clusters, seed)
+    labels: np.ndarray = train._cache[key]
+    return labels
+
+
+def _cluster_items(train: TrainingSet, clusters: int, seed: int) -> np.ndarray:
     matrix = train.matrix(transform="binary").T.tocsr().astype(np.float64)
     clusters = max(MIN_DERIVED_CLUSTERS, min(clusters, train.n_items // 2))
     components = max(1, min(32, train.n_users - 1, train.n_items - 1))
@@ -114,6 +123,9 @@ def derived_categories(train: TrainingSet, clusters: int, seed: int) -> np.ndarr
     vectors = TruncatedSVD(components, random_state=seed).fit_transform(matrix)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     vectors = vectors / np.where(norms > 0, norms, 1.0)
+    clusters = min(clusters, np.unique(vectors.round(6), axis=0).shape[0])
+    if clusters < MIN_DERIVED_CLUSTERS:
+        return np.array(["cluster-0"] * train.n_items)
     labels = KMeans(clusters, n_init=2, random_state=seed).fit_predict(vectors)
     return np.array([f"cluster-{label}" for label in labels])
 
@@ -151,7 +163,8 @@ CATEGORY = Algorithm(
     sample=lambda rng: {
         **sample_history(rng),
         "clusters": pick(rng, [8, 20, 50, 100]),
-        "popularity_half_life_days": pick(rng, [None, 30.0, 180.0]),
+        # short half-lives make it "trending within the customer's categories"
+        "popularity_half_life_days": pick(rng, [None, 3.0, 7.0, 14.0, 30.0, 90.0, 180.0]),
     },
     budget_share=0.3,
     description="the customer's category mix x popularity within the category "

@@ -12,9 +12,9 @@ from apps.recommendations.engine.algorithms.base import (
     Algorithm,
     Params,
     base_model,
+    blockwise_top_k,
     pick,
     sample_history,
-    top_k_rows,
 )
 from apps.recommendations.engine.dataset import TrainingSet
 from apps.recommendations.engine.model import RecommenderModel
@@ -42,25 +42,23 @@ def fit_rp3beta(train: TrainingSet, params: Params, seed: int) -> RecommenderMod
     degree = np.asarray((matrix > 0).sum(axis=0), dtype=np.float64).ravel()
     discount = np.where(degree > 0, np.power(np.maximum(degree, 1.0), -beta), 0.0)
     n = train.n_items
-    block = max(1, BLOCK_CELLS // max(n, 1))
-    rows_parts, cols_parts, vals_parts = [], [], []
-    for start in range(0, n, block):
-        stop = min(n, start + block)
+
+    def block_of(start: int, stop: int) -> np.ndarray:
         walk = (item_to_user[start:stop] @ user_to_item).toarray() * discount[None, :]
         walk[np.arange(stop - start), np.arange(start, stop)] = 0.0
-        rows, cols, vals = top_k_rows(walk, int(params["neighbours"]))
-        if params.get("normalise"):
-            sums = np.bincount(rows, weights=vals, minlength=stop - start)
-            vals = (vals / np.where(sums[rows] > 0, sums[rows], 1.0)).astype(np.float32)
-        rows_parts.append(rows + start)
-        cols_parts.append(cols)
-        vals_parts.append(vals)
-    model = base_model(train, params, algorithm="rp3beta", weights={"item_knn": 1.0})
-    model.neighbours = sparse.csr_matrix(
-        (np.concatenate(vals_parts), (np.concatenate(rows_parts), np.concatenate(cols_parts))),
+        return walk
+
+    similarity = blockwise_top_k(
+        n,
+        block_of,
+        int(params["neighbours"]),
         shape=(n, n),
-        dtype=np.float32,
+        rows_per_block=BLOCK_CELLS // max(n, 1),
     )
+    if params.get("normalise"):
+        similarity = _row_normalised_power(similarity, 1.0).astype(np.float32)
+    model = base_model(train, params, algorithm="rp3beta", weights={"item_knn": 1.0})
+    model.neighbours = similarity
     return model
 
 

@@ -17,9 +17,9 @@ from apps.recommendations.engine.algorithms.base import (
     Algorithm,
     Params,
     base_model,
+    blockwise_top_k,
     log_uniform,
     pick,
-    top_k_rows,
 )
 from apps.recommendations.engine.dataset import TrainingSet
 from apps.recommendations.engine.model import RecommenderModel
@@ -33,23 +33,22 @@ def transition_counts(
     """Decayed counts of (i, then j) within `window` steps of one customer's timeline."""
     order = np.lexsort((np.arange(train.n_interactions), train.timestamps, train.users))
     users, items = train.users[order], train.items[order]
-    rows, cols, values = [], [], []
+    shape = (train.n_items, train.n_items)
+    forward = sparse.csr_matrix(shape, dtype=np.float64)
     for lag in range(1, window + 1):
         same = users[lag:] == users[:-lag]
         if not same.any():
             break
-        before, after = items[:-lag][same], items[lag:][same]
-        weight = lag_decay ** (lag - 1)
-        rows += [before, after]
-        cols += [after, before]
-        values += [np.full(before.shape[0], weight), np.full(before.shape[0], weight * backward)]
-    if not rows:
-        return sparse.csr_matrix((train.n_items, train.n_items), dtype=np.float64)
-    counts = sparse.csr_matrix(
-        (np.concatenate(values), (np.concatenate(rows), np.concatenate(cols))),
-        shape=(train.n_items, train.n_items),
-        dtype=np.float64,
-    )
+        # one lag at a time, summed as we go: memory stays at the size of the result
+        pairs = sparse.csr_matrix(
+            (
+                np.full(int(same.sum()), lag_decay ** (lag - 1)),
+                (items[:-lag][same], items[lag:][same]),
+            ),
+            shape=shape,
+        )
+        forward = forward + pairs
+    counts = sparse.csr_matrix(forward + backward * forward.T)
     counts.setdiag(0.0)
     counts.eliminate_zeros()
     return counts
@@ -67,19 +66,13 @@ def fit_sequence(train: TrainingSet, params: Params, seed: int) -> RecommenderMo
     coo = counts.tocoo()
     values = coo.data / (degree[coo.row] ** alpha * degree[coo.col] ** (1.0 - alpha) + shrink)
     similarity = sparse.csr_matrix((values, (coo.row, coo.col)), shape=counts.shape)
-    keep = int(params["neighbours"])
-    rows_parts, cols_parts, vals_parts = [], [], []
-    for start in range(0, train.n_items, BLOCK_ROWS):
-        block = similarity[start : start + BLOCK_ROWS].toarray()
-        rows, cols, vals = top_k_rows(block, keep)
-        rows_parts.append(rows + start)
-        cols_parts.append(cols)
-        vals_parts.append(vals)
     model = base_model(train, params, algorithm="sequence", weights={"sequence": 1.0})
-    model.transitions = sparse.csr_matrix(
-        (np.concatenate(vals_parts), (np.concatenate(rows_parts), np.concatenate(cols_parts))),
+    model.transitions = blockwise_top_k(
+        train.n_items,
+        lambda start, stop: similarity[start:stop].toarray(),
+        int(params["neighbours"]),
         shape=counts.shape,
-        dtype=np.float32,
+        rows_per_block=BLOCK_ROWS,
     )
     return model
 

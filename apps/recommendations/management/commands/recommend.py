@@ -20,6 +20,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from apps.core.errors import DomainError
 from apps.recommendations.engine.files import InteractionFileError
 from apps.recommendations.engine.split import SPLIT_MODES
 from apps.recommendations.engine.train import (
@@ -28,6 +29,7 @@ from apps.recommendations.engine.train import (
     NotEnoughInteractions,
     evaluate_files,
 )
+from apps.recommendations.services import recommender_train
 
 
 class Command(BaseCommand):
@@ -77,12 +79,28 @@ class Command(BaseCommand):
         evaluate.add_argument("--json", action="store_true", help="One JSON document on stdout.")
 
         train = actions.add_parser("train", help="Train on the database and activate the champion.")
+        train.add_argument(
+            "--time-budget",
+            type=float,
+            default=None,
+            help="Seconds of hyperparameter search (default: the kind's, 120).",
+        )
+        train.add_argument(
+            "--timeout",
+            type=float,
+            default=None,
+            help="Stop waiting after this many seconds (the run goes on on its worker).",
+        )
         train.add_argument("--json", action="store_true", help="One JSON document on stdout.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         document = getattr(self, f"_{options['action']}")(options)
         if options["json"]:
             self.stdout.write(json.dumps(document, indent=2, default=str))
+        elif options["action"] == "train":
+            self.stdout.write(document["message"])
+            if document.get("report", {}).get("algorithms"):
+                self._print({"k": document["report"].get("k", 10), **document["report"]})
         else:
             self._print(document)
 
@@ -120,10 +138,21 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from None
 
     # ------------------------------------------------------------------ train
-    # The platform side (services, ML job runner) wires this: train on the database as an ML
-    # run, wait, activate the champion. Until then it says so instead of doing half the work.
     def _train(self, options: dict[str, Any]) -> dict[str, Any]:
-        raise CommandError("recommend train: not wired yet")
+        """An ML run on the database (worker or in-process), waited for; a succeeded run's
+        version becomes champion and its candidates are precomputed."""
+        params = {}
+        if options["time_budget"] is not None:
+            params["time_budget_s"] = options["time_budget"]
+        try:
+            summary = recommender_train(
+                wait=True, params=params, timeout=options["timeout"], progress=self._progress
+            )
+        except DomainError as error:
+            raise CommandError(error.message) from None
+        if summary["status"] != "succeeded":
+            raise CommandError(summary["message"])
+        return summary
 
     def _print(self, document: dict[str, Any]) -> None:
         k = document["k"]
@@ -134,7 +163,7 @@ class Command(BaseCommand):
             marker = " *" if name == document["best"] else ""
             write(
                 f"{name + marker:22s}"
-                + "".join(f"{entry[c]:14.4f}" for c in columns)
+                + "".join(f"{entry.get(c, float('nan')):14.4f}" for c in columns)
                 + f"{entry['train_seconds']:10.1f}"
             )
         write(f"best (on validation): {document['best']}")
