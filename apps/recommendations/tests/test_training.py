@@ -213,7 +213,7 @@ def test_without_interactions_the_run_ends_not_enough_data_with_what_to_do():
     assert ModelVersion.objects.filter(kind=KIND).count() == 0
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_recommend_train_without_data_exits_with_the_reason():
     shop_build()
 
