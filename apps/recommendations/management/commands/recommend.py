@@ -88,8 +88,9 @@ class Command(BaseCommand):
         train.add_argument(
             "--timeout",
             type=float,
-            default=None,
-            help="Stop waiting after this many seconds (the run goes on on its worker).",
+            default=3600.0,
+            help="Stop waiting after this many seconds (default 3600; the run goes on on its "
+            "worker, e.g. when no worker consumes the ml queues yet).",
         )
         train.add_argument("--json", action="store_true", help="One JSON document on stdout.")
 
