@@ -11,6 +11,7 @@ from apps.core.errors import NotFound
 from apps.ml import registry
 from apps.ml.choices import Alias, RunStatus
 from apps.ml.contracts import KindSpec
+from apps.ml.engine.fingerprint import file_sha256
 from apps.ml.models import ModelAlias, ModelVersion, TrainingRun
 
 ACTIVE_STATUSES = (RunStatus.QUEUED, RunStatus.RUNNING)
@@ -24,6 +25,12 @@ def artifact_root() -> Path:
 def artifact_path(model_version: ModelVersion) -> Path:
     """Absolute path of a version's artifact file (complete and hashed when it was registered)."""
     return artifact_root() / model_version.artifact_path
+
+
+def artifact_intact(model_version: ModelVersion) -> bool:
+    """Whether the artifact file still hashes to the content hash recorded at publication
+    (read in 1 MiB chunks). FileNotFoundError when the file is missing."""
+    return file_sha256(artifact_path(model_version))[0] == model_version.content_hash
 
 
 def training_run_list(

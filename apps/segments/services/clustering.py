@@ -343,14 +343,12 @@ class ClusterApplySummary:
 
 
 def _artifact_load(version: Any) -> dict[str, Any]:
-    path = ml_selectors.artifact_path(version)
-    raw = path.read_bytes()
-    if hashlib.sha256(raw).hexdigest() != version.content_hash:
+    if not ml_selectors.artifact_intact(version):
         raise ValidationFailed(
             f"the artifact of {version} does not match its recorded hash; fit the clusters again",
             field="model_version",
         )
-    payload: dict[str, Any] = json.loads(raw)
+    payload: dict[str, Any] = json.loads(ml_selectors.artifact_path(version).read_bytes())
     return payload
 
 

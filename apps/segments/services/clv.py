@@ -332,18 +332,18 @@ def _money(value: float) -> Decimal:
 def _artifact_load(version: Any) -> dict[str, Any]:
     path = ml_selectors.artifact_path(version)
     try:
-        raw = path.read_bytes()
+        intact = ml_selectors.artifact_intact(version)
     except FileNotFoundError:
         raise ValidationFailed(
             f"the artifact of {version} is missing ({path}); fit the CLV models again",
             field="model_version",
         ) from None
-    if hashlib.sha256(raw).hexdigest() != version.content_hash:
+    if not intact:
         raise ValidationFailed(
             f"the artifact of {version} does not match its recorded hash; fit again",
             field="model_version",
         )
-    document: dict[str, Any] = json.loads(raw)
+    document: dict[str, Any] = json.loads(path.read_bytes())
     return document
 
 

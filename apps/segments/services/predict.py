@@ -358,11 +358,7 @@ def prediction_model_load(*, kind: PredictionKind) -> LoadedModel:
             f"--kind {kind.name} --wait, or the Retrain button on the Predictions page)."
         )
     path = ml_selectors.artifact_path(version)
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    if digest.hexdigest() != version.content_hash:
+    if not ml_selectors.artifact_intact(version):
         raise ValidationFailed(
             f"the artifact of {version} does not match its recorded hash; retrain the model",
             field="model_version",
