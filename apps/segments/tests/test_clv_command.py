@@ -58,7 +58,9 @@ def _clv(*args: str) -> tuple[str, str]:
     return out.getvalue(), err.getvalue()
 
 
-def _file_args(path: Path, *extra: str) -> list[str]:
+def _file_args(
+    path: Path, *extra: str, calibration_end: str = CALIBRATION_END.isoformat()
+) -> list[str]:
     return [
         "fit",
         "--transactions",
@@ -70,7 +72,7 @@ def _file_args(path: Path, *extra: str) -> list[str]:
         "--amount-col",
         "value",
         "--calibration-end",
-        CALIBRATION_END.isoformat(),
+        calibration_end,
         "--time-unit",
         "W",
         *extra,
@@ -165,22 +167,7 @@ def test_a_whitespace_file_with_compact_dates_like_cdnow(tmp_path):
     path.write_text("\n".join(lines) + "\n")
 
     out, _ = _clv(
-        "fit",
-        "--transactions",
-        str(path),
-        "--customer-col",
-        "cust",
-        "--date-col",
-        "day",
-        "--amount-col",
-        "value",
-        "--calibration-end",
-        "1997-02-28",
-        "--time-unit",
-        "W",
-        "--delimiter",
-        "whitespace",
-        "--json",
+        *_file_args(path, "--delimiter", "whitespace", "--json", calibration_end="1997-02-28")
     )
 
     document = json.loads(out)
@@ -313,22 +300,7 @@ def test_the_cdnow_sample_reproduces_the_published_parameters(tmp_path):
     path.write_text("cust sample day quantity value\n" + _cdnow_sample().read_text())
 
     out, _ = _clv(
-        "fit",
-        "--transactions",
-        str(path),
-        "--customer-col",
-        "cust",
-        "--date-col",
-        "day",
-        "--amount-col",
-        "value",
-        "--calibration-end",
-        "1997-09-30",
-        "--time-unit",
-        "W",
-        "--delimiter",
-        "whitespace",
-        "--json",
+        *_file_args(path, "--delimiter", "whitespace", "--json", calibration_end="1997-09-30")
     )
 
     # then the fit is Fader, Hardie and Lee (2005): BG/NBD r=0.243 alpha=4.414 a=0.793 b=2.426,
