@@ -6,6 +6,8 @@ app_name = "api"
 
 urlpatterns = [
     path("v1/", include("apps.core.api.urls")),
+    # the hottest read path first: each request tries the includes in order
+    path("v1/", include("apps.recommendations.api.urls")),
     path("v1/", include("apps.accounts.api.urls")),
     path("v1/", include("apps.customers.api.urls")),
     path("v1/", include("apps.catalog.api.urls")),
@@ -16,6 +18,5 @@ urlpatterns = [
     path("v1/", include("apps.segments.api.clv_urls")),
     path("v1/", include("apps.segments.api.rfm_urls")),
     path("v1/", include("apps.segments.api.predict_urls")),
-    path("v1/", include("apps.recommendations.api.urls")),
     path("v1/ml/", include("apps.ml.api.urls")),
 ]

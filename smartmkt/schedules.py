@@ -81,6 +81,11 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": crontab(minute="*/10"),
         "options": {"queue": "ml_cpu"},
     },
+    "recommendations-flush-served": {
+        "task": "recommendations.flush_served_task",
+        "schedule": crontab(),  # every minute
+        "options": {"queue": "default"},
+    },
     "recommendations-prune-served": {
         "task": "recommendations.prune_served_task",
         "schedule": crontab(minute=55, hour=3),

@@ -60,7 +60,7 @@ def test_database_and_redis_urls_switch_to_postgres_and_a_real_broker(tmp_path):
     assert loaded["engine"] == "django.db.backends.postgresql"
     assert loaded["eager"] is False
     assert loaded["broker"] == "redis://127.0.0.1:6379/3"
-    assert loaded["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert loaded["cache"] == "apps.core.cache.RedisCache"
     assert loaded["email"] == "django.core.mail.backends.smtp.EmailBackend"
 
 

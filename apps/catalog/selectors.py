@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 
 from apps.catalog.models import Brand, Category, Product
 from apps.core.errors import NotFound
@@ -91,3 +91,16 @@ def brand_list(*, search: str = "") -> QuerySet[Brand]:
     if search:
         queryset = queryset.filter(Q(name__icontains=search) | Q(slug__icontains=search))
     return queryset.order_by("name", "id")
+
+
+def catalogue_version() -> tuple[str, int, str]:
+    """A value that changes whenever a product or category is created, changed or deleted
+    (latest product change, product count, latest category change): for results that keep
+    decisions made from the catalogue, such as stock and category rules."""
+    products = Product.objects.aggregate(changed=Max("updated_at"), count=Count("id"))
+    category_changed = Category.objects.aggregate(changed=Max("updated_at"))["changed"]
+    return (
+        products["changed"].isoformat() if products["changed"] else "",
+        int(products["count"]),
+        category_changed.isoformat() if category_changed else "",
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from typing import Any
 
@@ -168,3 +169,26 @@ def customer_demographic_rows() -> list[tuple[int, Any, str, Any]]:
     """Every customer as `(id, signup_at, gender, birth_date)`, plain tuples for bulk
     feature building (clustering)."""
     return list(Customer.objects.order_by().values_list("id", "signup_at", "gender", "birth_date"))
+
+
+ACTIVITY_KEY_PREFIX = "customers:activity"
+
+
+def activity_key(identifier: str) -> str:
+    """The cache key of the activity stamp of a visitor identifier (a customer's external id,
+    one of its aliases, or an anonymous id): when (time.time_ns()) events, orders or the
+    record behind it last changed, as bumped by `customers_touch`; a missing key means no
+    change within the stamps' lifetime. Callers read it with their own cache calls (so it
+    can share a round trip with their keys)."""
+    digest = hashlib.blake2b(identifier.encode("utf-8", "surrogatepass"), digest_size=16)
+    return f"{ACTIVITY_KEY_PREFIX}:{digest.hexdigest()}"  # any id: no spaces, fixed length
+
+
+def customer_identifiers(*, customer_ids: Iterable[int]) -> set[str]:
+    """The external ids and aliases of these customers (two queries)."""
+    ids = list(customer_ids)
+    if not ids:
+        return set()
+    found = set(Customer.objects.filter(pk__in=ids).values_list("external_id", flat=True))
+    found |= set(CustomerAlias.objects.filter(customer_id__in=ids).values_list("alias", flat=True))
+    return found

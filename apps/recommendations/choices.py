@@ -19,6 +19,7 @@ class CacheState(models.TextChoices):
     MISS = "miss", "Nothing precomputed for this visitor: scored online"
     UNAVAILABLE = "unavailable", "Cache unreachable: scored online"
     SKIPPED = "skipped", "Not asked (no personal model scores needed)"
+    ANSWER = "answer", "The whole answer reused: nothing it was computed from changed"
 
 
 class ReasonCode(models.TextChoices):

@@ -13,6 +13,7 @@ from apps.recommendations.services import (
     candidates_precompute_if_stale,
     recommender_retrain_if_needed,
     recommender_retrain_start,
+    served_log_flush,
     served_recommendations_prune,
 )
 
@@ -46,3 +47,9 @@ def precompute_candidates_task() -> int:
 def prune_served_task() -> int:
     """Delete served-request rows past the retention; returns how many."""
     return served_recommendations_prune()
+
+
+@shared_task(name="recommendations.flush_served_task", time_limit=600, soft_time_limit=540)
+def flush_served_task() -> int:
+    """Move the queued served-request rows into the table; returns how many."""
+    return served_log_flush()

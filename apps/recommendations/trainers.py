@@ -14,6 +14,7 @@ from typing import Any
 
 from apps.ml.contracts import TrainingContext, TrainingOutput
 from apps.ml.services import registry as ml_registry
+from apps.recommendations.services.answers import answers_invalidate
 from apps.recommendations.services.config import KIND
 from apps.recommendations.services.training import recommender_model_train
 
@@ -70,9 +71,11 @@ def hybrid_train(context: TrainingContext) -> TrainingOutput:
 
 
 def recommender_activated(model_version_id: int) -> None:
-    """A new champion: precompute its candidates per customer on an ML worker."""
+    """A new champion: answers kept for the old one are stale; precompute its candidates
+    per customer on an ML worker."""
     from apps.recommendations.tasks import precompute_candidates_task  # tasks import services
 
+    answers_invalidate()
     precompute_candidates_task.apply_async(queue="ml_cpu")
 
 

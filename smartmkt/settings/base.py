@@ -164,7 +164,8 @@ DEFAULT_FROM_EMAIL = env.env_str("DEFAULT_FROM_EMAIL", "SmartMkt <marketing@smar
 if env.REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's Redis backend, reusing one client per pool (apps/core/cache.py)
+            "BACKEND": "apps.core.cache.RedisCache",
             "LOCATION": env.REDIS_URL,
             "KEY_PREFIX": env.env_str("CACHE_KEY_PREFIX", "smartmkt"),
             # A Redis that stops answering must not hang requests: the recommendation cache
@@ -222,6 +223,12 @@ API_KEY_DEFAULT_RATE_PER_MINUTE = env.env_int("API_KEY_DEFAULT_RATE_PER_MINUTE",
 # Each web process keeps a verified key this many seconds: a revocation reaches every
 # process within it (at once in the process that revoked).
 API_KEY_CACHE_SECONDS = env.env_int("API_KEY_CACHE_SECONDS", 5)
+
+# Recommendations reuse a whole answer at most this long while nothing it was computed from
+# changed (0: compute every request); a kept answer may show a sold-out product for up to
+# the catalogue check interval (seconds, per web process).
+RECOMMENDATIONS_ANSWER_SECONDS = env.env_int("RECOMMENDATIONS_ANSWER_SECONDS", 300)
+RECOMMENDATIONS_CATALOGUE_CHECK_SECONDS = env.env_int("RECOMMENDATIONS_CATALOGUE_CHECK_SECONDS", 1)
 
 # Event ingestion. Batches may be up to 5 MB (the contract); Django's 2.5 MB default would
 # refuse them before the view could answer with a clear 413.

@@ -28,3 +28,10 @@ STORAGES = {  # no manifest needed in tests
 _cache = CACHES["default"]  # noqa: F405
 if str(_cache["BACKEND"]).endswith("RedisCache"):
     _cache["KEY_PREFIX"] = "smartmkt-test" + os.environ.get("PYTEST_XDIST_WORKER", "")
+
+# Recommendations keep whole answers (on in tests, so every serving test runs through them),
+# and check the catalogue on every request: a test that sells out a product sees it at once.
+RECOMMENDATIONS_CATALOGUE_CHECK_SECONDS = 0
+RECOMMENDATIONS_CHAMPION_CHECK_SECONDS = 0
+# Served-request rows are inserted in the request in tests (their queue has its own tests).
+RECOMMENDATIONS_SERVED_QUEUE = False

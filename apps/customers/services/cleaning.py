@@ -86,7 +86,7 @@ def customer_fields_write(*, field: str, values: Mapping[int, Any]) -> int:
     written. Only the cleaning pipeline's fields may be written this way."""
     writable_field_check(field, CLEANABLE_FIELDS)
     written = field_values_write(Customer, field, values, write_each=each_update_from_values)
-    customers_touch(customer_ids=values.keys())
+    customers_touch(customer_ids=values.keys(), activity=False)
     return written
 
 
@@ -101,7 +101,7 @@ def customer_imputed_write(*, field: str, values: Mapping[int, Any]) -> int:
     written = field_values_write(
         Customer, field, values, only_empty=True, write_each=each_update_from_values
     )
-    customers_touch(customer_ids=values.keys())
+    customers_touch(customer_ids=values.keys(), activity=False)
     return written
 
 

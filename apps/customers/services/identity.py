@@ -226,7 +226,8 @@ def customer_merge(
         data={"merge_id": merge.pk, "reason": reason, "moved": _counts(moved)},
     )
     # The survivor now has the merged profile's orders and events: its segments may change.
-    customers_touch(customer_ids=[survivor.pk])
+    # (and results kept for the merged external id, now an alias, are stale)
+    customers_touch(customer_ids=[survivor.pk], anonymous_ids=[merged.external_id])
     return merge
 
 
@@ -337,7 +338,9 @@ def customer_split(*, merge_id: int, actor: Any = None, actor_label: str = "") -
             "survivor_fields_kept": kept,
         },
     )
-    customers_touch(customer_ids=[survivor.pk, restored.pk])
+    customers_touch(
+        customer_ids=[survivor.pk, restored.pk], anonymous_ids=[merge.merged_external_id]
+    )
     return merge
 
 

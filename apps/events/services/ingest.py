@@ -430,7 +430,10 @@ def events_ingest(
         )
     if accepted:
         _cleaning_schedule(accepted)
-        customers_touch(customer_ids=touched)
+        customers_touch(
+            customer_ids=touched,
+            anonymous_ids={m.anonymous_id for m in accepted if m.anonymous_id},
+        )
     rejected = [
         MessageOutcome(
             index=error.index,

@@ -21,6 +21,7 @@ from apps.recommendations.services.placements import (
     placement_delete,
     placement_update,
 )
+from apps.recommendations.services.served_log import served_log_flush, served_log_pending
 from apps.recommendations.services.serving import (
     recommendations_for,
     served_recommendations_prune,
@@ -34,6 +35,8 @@ from apps.recommendations.services.training import (
 )
 
 __all__ = [
+    "served_log_flush",
+    "served_log_pending",
     "KIND",
     "CacheUnavailable",
     "PrecomputeSummary",

@@ -103,6 +103,12 @@ def cache_outage_forget() -> None:
         _unavailable_until = 0.0
 
 
+# For the other kept results of this app (services/answers.py): same cache, same outage rule.
+cache_client = _cache
+cache_failed = _failed
+cache_guard = _guard
+
+
 def _pack(indices: np.ndarray, scores: np.ndarray) -> bytes:
     return (
         np.asarray([indices.shape[0]], dtype=np.int32).tobytes()

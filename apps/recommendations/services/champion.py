@@ -1,7 +1,8 @@
 """The serving model: the champion's RecommenderModel, loaded once per process.
 
-Each request asks the ML platform which version is champion (one indexed query) and uses the
-copy this process loaded for that version id; a new champion (a finished run, "Make champion",
+Requests ask the ML platform which version is champion (one indexed query, at most once per
+RECOMMENDATIONS_CHAMPION_CHECK_SECONDS per process) and use the copy this process loaded for
+that version id; a new champion (a finished run, "Make champion",
 a roll-back) is loaded on the next request and the old copy dropped. An unreadable artifact
 is logged and not retried for a minute: requests fall back to catalog popularity meanwhile,
 never a 500.
@@ -14,9 +15,10 @@ import threading
 import time
 from typing import Any
 
+from apps.core.recheck import Rechecked
 from apps.ml import selectors as ml_selectors
 from apps.recommendations.engine.model import RecommenderModel
-from apps.recommendations.services.config import KIND
+from apps.recommendations.services.config import KIND, setting
 
 logger = logging.getLogger(__name__)
 
@@ -27,9 +29,17 @@ _loaded: dict[int, RecommenderModel] = {}
 _broken: dict[int, float] = {}
 
 
+_champion: Rechecked[Any] = Rechecked(
+    lambda: ml_selectors.champion_get(KIND),
+    lambda: setting("RECOMMENDATIONS_CHAMPION_CHECK_SECONDS"),
+)
+
+
 def champion_version_get() -> Any:
-    """The recommender's champion ModelVersion, or None before the first successful run."""
-    return ml_selectors.champion_get(KIND)
+    """The recommender's champion ModelVersion, or None before the first successful run;
+    asked again at most every RECOMMENDATIONS_CHAMPION_CHECK_SECONDS in this process (a new
+    champion serves within that time)."""
+    return _champion.get()
 
 
 def model_for_version(version: Any) -> RecommenderModel | None:
@@ -63,7 +73,8 @@ def champion_model_get() -> tuple[Any, RecommenderModel | None]:
 
 
 def loaded_models_clear() -> None:
-    """Forget the models loaded in this process (tests)."""
+    """Forget the models loaded in this process and the champion asked for (tests)."""
+    _champion.forget()
     with _lock:
         _loaded.clear()
         _broken.clear()

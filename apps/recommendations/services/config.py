@@ -26,6 +26,20 @@ _DEFAULTS: dict[str, Any] = {
     "RECOMMENDATIONS_RETRAIN_MIN_INTERACTIONS": 2000,
     # Served-request rows older than this are deleted.
     "RECOMMENDATIONS_SERVED_RETENTION_DAYS": 30,
+    # Whole answers are reused this long at most while nothing they depend on changed
+    # (services/answers.py); 0 turns the answer cache off.
+    "RECOMMENDATIONS_ANSWER_SECONDS": 300,
+    # A kept answer may show a product this long after it sold out or changed category.
+    "RECOMMENDATIONS_CATALOGUE_CHECK_SECONDS": 1.0,
+    # Served-request rows are queued in Redis and inserted in batches (services/served_log.py)
+    # when REDIS_URL is set; off: each is inserted in its request.
+    "RECOMMENDATIONS_SERVED_QUEUE": True,
+    # A flush is queued as soon as this many rows wait (else the minutely beat flushes).
+    "RECOMMENDATIONS_SERVED_FLUSH_ROWS": 5000,
+    # Each web process asks which recommender is champion at most this often (seconds).
+    "RECOMMENDATIONS_CHAMPION_CHECK_SECONDS": 1.0,
+    # A request reads the visitor's events and purchases of this many days.
+    "RECOMMENDATIONS_HISTORY_DAYS": 180,
     # Views, carts and purchases this recent boost similar items ("Because you viewed X").
     "RECOMMENDATIONS_RECENT_HOURS": 48,
 }

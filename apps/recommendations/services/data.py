@@ -15,6 +15,7 @@ products by SKU (the model's item ids).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -23,7 +24,8 @@ from typing import Any
 import numpy as np
 from django.utils import timezone
 
-from apps.catalog.selectors import product_list
+from apps.catalog.selectors import catalogue_version, product_list
+from apps.core.recheck import Rechecked
 from apps.customers.selectors import customer_list
 from apps.events.selectors import event_list, order_revenue_queryset
 from apps.recommendations.engine.data import (
@@ -32,6 +34,7 @@ from apps.recommendations.engine.data import (
     ItemFeatures,
     UserFeatures,
 )
+from apps.recommendations.services.config import setting
 from apps.segments.selectors import segment_list, segment_member_customer_ids
 
 ANONYMOUS_PREFIX = "anon:"
@@ -327,13 +330,19 @@ class Interaction:
 def visitor_history_load(*, customer_id: int | None, anonymous_id: str = "") -> list[Interaction]:
     """A visitor's latest product views, add-to-carts and purchases, newest first.
 
-    Read at request time (two indexed queries), so an event stored a second ago counts.
+    Read at request time (two indexed queries over the last RECOMMENDATIONS_HISTORY_DAYS), so
+    an event stored a second ago counts.
     """
     history: list[Interaction] = []
     if customer_id is None and not anonymous_id:
         return history
+    # Bounded in time: the events table is partitioned by month, and a bound prunes the
+    # partitions the query plans and scans (what is older weighs next to nothing anyway).
+    since = timezone.now() - timedelta(days=float(setting("RECOMMENDATIONS_HISTORY_DAYS")))
     events = event_list(
-        customer_id=customer_id, anonymous_id=anonymous_id if customer_id is None else ""
+        customer_id=customer_id,
+        anonymous_id=anonymous_id if customer_id is None else "",
+        since=since,
     )
     events = events.filter(event_type__in=tuple(EVENT_KINDS), product__isnull=False)
     for sku, event_type, occurred_at in events.values_list(
@@ -347,7 +356,7 @@ def visitor_history_load(*, customer_id: int | None, anonymous_id: str = "") -> 
     if customer_id is not None:
         lines = (
             order_revenue_queryset()
-            .filter(customer_id=customer_id, lines__product__isnull=False)
+            .filter(customer_id=customer_id, lines__product__isnull=False, placed_at__gte=since)
             .order_by("-placed_at", "-id")
             .values_list("lines__product__sku", "placed_at", "lines__quantity")
         )
@@ -392,14 +401,10 @@ class ProductInfo:
         return bool(slug) and slug in self.category_path.split("/")
 
 
-def products_info(skus: Iterable[str]) -> dict[str, ProductInfo]:
-    """SKU -> ProductInfo for the SKUs that exist (one query)."""
-    wanted = {sku for sku in skus if sku}
-    if not wanted:
-        return {}
+def _products_info_read(skus: set[str]) -> dict[str, ProductInfo]:
     rows = (
         product_list()
-        .filter(sku__in=wanted)
+        .filter(sku__in=skus)
         .order_by()
         .values_list("sku", "title", "category__path", "category__name", "stock", "is_active")
     )
@@ -414,6 +419,56 @@ def products_info(skus: Iterable[str]) -> dict[str, ProductInfo]:
         )
         for sku, title, path, name, stock, active in rows
     }
+
+
+# ProductInfo already read in this process, valid while the catalogue version is unchanged
+# (checked at most every RECOMMENDATIONS_CATALOGUE_CHECK_SECONDS): requests read the products
+# they rank from memory, and a change to any product or category empties it.
+_catalogue_lock = threading.Lock()
+_catalogue: Rechecked[Any] = Rechecked(
+    catalogue_version, lambda: setting("RECOMMENDATIONS_CATALOGUE_CHECK_SECONDS")
+)
+_infos_version: Any = None
+_infos: dict[str, ProductInfo | None] = {}
+
+
+def catalogue_stamp() -> Any:
+    """`catalogue_version()` (changes with any product or category), reused within
+    RECOMMENDATIONS_CATALOGUE_CHECK_SECONDS in this process."""
+    return _catalogue.get()
+
+
+def catalogue_memory_forget() -> None:
+    """Forget the catalogue version and products read in this process (tests)."""
+    global _infos_version
+    _catalogue.forget()
+    with _catalogue_lock:
+        _infos_version = None
+        _infos.clear()
+
+
+def products_info(skus: Iterable[str]) -> dict[str, ProductInfo]:
+    """SKU -> ProductInfo for the SKUs that exist: from this process's memory while the
+    catalogue is unchanged, else one query (for those not in memory)."""
+    global _infos_version
+    wanted = {sku for sku in skus if sku}
+    if not wanted:
+        return {}
+    version = catalogue_stamp()
+    with _catalogue_lock:
+        if version != _infos_version:
+            _infos.clear()
+            _infos_version = version
+        known = {sku: _infos[sku] for sku in wanted if sku in _infos}
+    missing = wanted - set(known)
+    if missing:
+        found = _products_info_read(missing)
+        fresh = {sku: found.get(sku) for sku in missing}
+        with _catalogue_lock:
+            if _infos_version == version:
+                _infos.update(fresh)
+        known.update(fresh)
+    return {sku: info for sku, info in known.items() if info is not None}
 
 
 def category_skus(slug: str) -> set[str]:

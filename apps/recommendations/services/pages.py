@@ -30,6 +30,7 @@ from apps.recommendations.models import Placement
 from apps.recommendations.selectors import placement_list, recommendation_stats
 from apps.recommendations.services import data
 from apps.recommendations.services.config import KIND
+from apps.recommendations.services.served_log import served_log_flush
 from apps.recommendations.services.serving import recommendations_for, visitor_resolve
 from apps.recommendations.services.training import ACTIVE_STATUSES, recommender_overview
 
@@ -318,7 +319,7 @@ def stats_rows(*, days: int = STATS_DAYS) -> tuple[StatsRow, ...]:
             clicks=row.clicks,
             ctr=row.ctr,
         )
-        for row in recommendation_stats(days=days)
+        for row in _stats(days)
     )
 
 
@@ -379,10 +380,16 @@ class PlacementRow:
         return 100.0 * self.clicks / self.impressions if self.impressions else None
 
 
+def _stats(days: int) -> list[Any]:
+    """recommendation_stats with the requests served a moment ago (still queued) counted."""
+    served_log_flush()
+    return list(recommendation_stats(days=days))
+
+
 def placement_rows(*, days: int = STATS_DAYS) -> list[PlacementRow]:
     """Every placement with its online results of the last `days` (all model versions)."""
     totals: dict[str, list[int]] = {}
-    for row in recommendation_stats(days=days):
+    for row in _stats(days):
         counts = totals.setdefault(row.placement, [0, 0, 0])
         counts[0] += row.requests
         counts[1] += row.impressions

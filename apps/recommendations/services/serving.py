@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import math
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -39,7 +39,7 @@ from apps.recommendations.engine.data import EVENT_WEIGHTS
 from apps.recommendations.engine.model import RecommenderModel
 from apps.recommendations.models import MAX_ITEMS, ServedRecommendation
 from apps.recommendations.selectors import placement_rules
-from apps.recommendations.services import data
+from apps.recommendations.services import answers, data
 from apps.recommendations.services.cache import CacheUnavailable, candidates_get
 from apps.recommendations.services.champion import champion_model_get
 from apps.recommendations.services.config import setting
@@ -51,6 +51,7 @@ from apps.recommendations.services.ranking import (
     normalise,
     similarity_matrix,
 )
+from apps.recommendations.services.served_log import served_log
 from apps.segments.selectors import customer_scores_get
 
 logger = logging.getLogger(__name__)
@@ -679,18 +680,20 @@ def _served_record(
     version: Any,
     items: tuple[RecommendedItem, ...],
 ) -> uuid.UUID:
-    served = ServedRecommendation.objects.create(
-        request_id=uuid.uuid4(),
+    return _served_row_create(
         customer_id=visitor.customer_id if visitor is not None else None,
         visitor_id=visitor.identifier[:128] if visitor is not None else "",
         placement=context.rules.key,
         anchor_sku=anchor_sku,
-        model_version=version,
+        model_version_id=version.pk if version is not None else None,
         source=context.source,
         cache=context.cache,
         items=[item.product_id for item in items],
     )
-    return served.request_id
+
+
+def _served_row_create(**fields: Any) -> uuid.UUID:
+    return served_log(**fields)
 
 
 def _allowed(rules: PlacementRules, category: str) -> set[str] | None:
@@ -734,7 +737,68 @@ def recommendations_for(
         version=None,
     )
     category = _category(category)
-    visitor = visitor_resolve(customer_id)
+    identifier = (customer_id or "").strip()
+    if not identifier:
+        raise ValidationFailed("customer_id: is required", field="customer_id")
+    request = answers.AnswerRequest(
+        identifier=identifier,
+        rules=rules,
+        count=count,
+        diversity=context.diversity,
+        category=category,
+        exclude_purchased=exclude_purchased,
+    )
+    keep = use_cache and answers.enabled()
+    stamps: answers.Stamps | None = None
+    if keep:
+        try:
+            kept, stamps = answers.answer_get(request)
+        except CacheUnavailable:
+            stamps = None
+        else:
+            if kept is not None:
+                return _reused(kept, identifier, log=log)
+    visitor = visitor_resolve(identifier)
+    answer = _computed(context, visitor, category, exclude_purchased, use_cache, log)
+    if stamps is not None:
+        try:
+            answers.answer_keep(
+                request, stamps=stamps, customer_id=visitor.customer_id, answer=answer
+            )
+        except CacheUnavailable:
+            pass
+    return answer
+
+
+def _reused(kept: answers.KeptAnswer, identifier: str, *, log: bool) -> Recommendations:
+    """A kept answer with a new request id (logged like a computed one)."""
+    answer = kept.answer
+    request_id = ""
+    if log:
+        request_id = str(
+            _served_row_create(
+                customer_id=kept.customer_id,
+                visitor_id=identifier[:128],
+                placement=answer.placement,
+                anchor_sku="",
+                model_version_id=answer.model_version_id,
+                source=answer.source,
+                cache=CacheState.ANSWER,
+                items=[item.product_id for item in answer.items],
+            )
+        )
+    return replace(answer, request_id=request_id, cache=str(CacheState.ANSWER))
+
+
+def _computed(
+    context: _Context,
+    visitor: Visitor,
+    category: str,
+    exclude_purchased: bool | None,
+    use_cache: bool,
+    log: bool,
+) -> Recommendations:
+    rules, count = context.rules, context.count
     context.history = data.visitor_history_load(
         customer_id=visitor.customer_id, anonymous_id=visitor.anonymous_id
     )

@@ -11,6 +11,7 @@ from django.core.cache import caches
 
 from apps.recommendations.services.cache import cache_outage_forget
 from apps.recommendations.services.champion import loaded_models_clear
+from apps.recommendations.services.data import catalogue_memory_forget
 from apps.recommendations.services.fallback import popularity_cache_clear
 
 
@@ -28,8 +29,10 @@ def clean_caches() -> Iterator[None]:
     loaded_models_clear()
     popularity_cache_clear()
     cache_outage_forget()
+    catalogue_memory_forget()
     caches["default"].clear()
     yield
     loaded_models_clear()
     popularity_cache_clear()
     cache_outage_forget()
+    catalogue_memory_forget()

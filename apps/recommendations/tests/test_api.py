@@ -11,6 +11,10 @@ from apps.accounts.tests.factories import ApiKeyFactory, bearer
 from apps.customers.tests.factories import CustomerFactory
 from apps.events.models import Event
 from apps.ml.tests.factories import TrainingRunFactory
+from apps.recommendations.api.serializers import (
+    RecommendationsSerializer,
+    RecommendedItemSerializer,
+)
 from apps.recommendations.models import Placement, ServedRecommendation
 from apps.recommendations.services import candidates_precompute, placement_create
 from apps.recommendations.services.config import KIND
@@ -80,6 +84,9 @@ def test_recommendations_answer_the_contract_shape(shop):
         version.version, "model", "",
     )  # fmt: skip
     assert ServedRecommendation.objects.get().request_id.hex == body["request_id"].replace("-", "")
+    # the body (built by hand for speed) has exactly the documented fields
+    assert set(body) == set(RecommendationsSerializer().fields)
+    assert set(body["items"][0]) == set(RecommendedItemSerializer().fields)
 
 
 def test_an_unknown_id_gets_cold_start_items_not_an_error(shop):
@@ -159,7 +166,7 @@ def test_with_the_cache_down_the_api_still_answers(shop):
     with override_settings(
         CACHES={
             "default": {
-                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "BACKEND": "apps.core.cache.RedisCache",
                 "LOCATION": "redis://127.0.0.1:1/0",
             }
         }

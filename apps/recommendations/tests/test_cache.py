@@ -30,7 +30,7 @@ pytestmark = pytest.mark.django_db
 
 CLOSED_PORT_CACHE = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "apps.core.cache.RedisCache",
         "LOCATION": "redis://127.0.0.1:1/0",
     }
 }

@@ -170,3 +170,51 @@ def test_new_catalogue_item_gets_content_vector_and_lightfm_factors():
     assert model.popularity[new] == 0.0
     assert np.linalg.norm(model.content[new]) == pytest.approx(1.0, abs=1e-5)
     assert np.abs(model.item_factors[new]).sum() > 0
+
+
+# --- sequence: dense and sparse pair counts --------------------------------------------------
+
+
+def _timeline_set() -> TrainingSet:
+    """c1: a, b, c (hourly); c2: b, a. Items indexed a=0, b=1, c=2."""
+    log = InteractionLog(
+        user_ids=np.array(["c1", "c1", "c1", "c2", "c2"]),
+        item_ids=np.array(["a", "b", "c", "b", "a"]),
+        timestamps=np.array([0.0, 3600.0, 7200.0, 0.0, 3600.0]),
+        weights=np.ones(5, dtype=np.float32),
+    )
+    return training_set_build(log)
+
+
+def test_sequence_pair_counts_match_hand_computed_values():
+    from apps.recommendations.engine.algorithms.sequence import (
+        dense_transition_counts,
+        transition_counts,
+    )
+
+    train = _timeline_set()
+    order = [list(train.item_ids).index(name) for name in ("a", "b", "c")]
+    # forward (lag 1 weighs 1, lag 2 weighs 0.5): a->b 1, b->c 1, a->c 0.5, b->a 1;
+    # plus backward x 0.25 of the transpose
+    forward = np.array([[0, 1, 0.5], [1, 0, 1], [0, 0, 0]])
+    expected = forward + 0.25 * forward.T
+    np.fill_diagonal(expected, 0.0)
+
+    dense = dense_transition_counts(train, window=2, backward=0.25, lag_decay=0.5)
+    sparse_counts = transition_counts(train, window=2, backward=0.25, lag_decay=0.5).toarray()
+
+    np.testing.assert_allclose(dense[np.ix_(order, order)], expected)
+    np.testing.assert_allclose(sparse_counts[np.ix_(order, order)], expected)
+
+
+def test_sequence_dense_and_sparse_fits_keep_the_same_followers(planted, monkeypatch):
+    from apps.recommendations.engine.algorithms import sequence
+
+    train, _ranker = planted
+    params = {**sequence.SEQUENCE.defaults, "neighbours": 5}
+    dense = sequence.fit_sequence(train, params, seed=0).transitions
+    monkeypatch.setattr(sequence, "DENSE_ITEMS_MAX", 0)
+    sparse_fit = sequence.fit_sequence(train, params, seed=0).transitions
+
+    assert dense.nnz == sparse_fit.nnz > 0
+    np.testing.assert_allclose(dense.toarray(), sparse_fit.toarray(), rtol=1e-5)

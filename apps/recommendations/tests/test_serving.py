@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from apps.core.errors import NotFound, ValidationFailed
+from apps.customers.services.freshness import customers_touch
 from apps.customers.tests.factories import CustomerAliasFactory, CustomerFactory
 from apps.events.choices import EventType
 from apps.events.tests.factories import EventFactory, OrderFactory, OrderLineFactory
@@ -25,19 +26,27 @@ from apps.segments.models import CustomerScores
 pytestmark = pytest.mark.django_db
 
 
+# The factories write rows directly; like every writer of orders and events (ingest, imports)
+# the helpers then say whose activity changed, which kept answers are checked against.
+
+
 def buy(customer, product, *, days_ago: float = 1.0, quantity: int = 1):
     order = OrderFactory(customer=customer, placed_at=timezone.now() - timedelta(days=days_ago))
-    return OrderLineFactory(order=order, product=product, quantity=quantity)
+    line = OrderLineFactory(order=order, product=product, quantity=quantity)
+    customers_touch(customer_ids=[customer.pk])
+    return line
 
 
 def view(product, *, customer=None, anonymous_id: str = "", minutes_ago: float = 0.0, kind=None):
-    return EventFactory(
+    event = EventFactory(
         customer=customer,
         anonymous_id=anonymous_id,
         product=product,
         event_type=kind or EventType.PRODUCT_VIEW,
         occurred_at=timezone.now() - timedelta(minutes=minutes_ago),
     )
+    customers_touch(customer_ids=[customer.pk if customer else None], anonymous_ids=[anonymous_id])
+    return event
 
 
 # --- never an error -------------------------------------------------------------------------------

@@ -25,14 +25,44 @@ from apps.recommendations.engine.dataset import TrainingSet
 from apps.recommendations.engine.model import RecommenderModel
 
 BLOCK_ROWS = 2048
+# Up to this many items the pair counts are one dense n x n array (8192 items: 512 MiB), far
+# smaller and faster than summing sparse matrices with tens of millions of entries.
+DENSE_ITEMS_MAX = 8192
+
+
+def _timeline(train: TrainingSet) -> tuple[np.ndarray, np.ndarray]:
+    """Users and items of the log ordered by customer, then time."""
+    order = np.lexsort((np.arange(train.n_interactions), train.timestamps, train.users))
+    return train.users[order], train.items[order]
+
+
+def dense_transition_counts(
+    train: TrainingSet, *, window: int, backward: float, lag_decay: float
+) -> np.ndarray:
+    """`transition_counts` as a dense float64 n x n array (for catalogues up to
+    DENSE_ITEMS_MAX): one bincount per lag into a single buffer."""
+    users, items = _timeline(train)
+    n = train.n_items
+    forward = np.zeros(n * n, dtype=np.float64)
+    for lag in range(1, window + 1):
+        same = users[lag:] == users[:-lag]
+        if not same.any():
+            break
+        codes = items[:-lag][same].astype(np.int64) * n + items[lag:][same]
+        forward += np.bincount(codes, minlength=n * n) * lag_decay ** (lag - 1)
+        del codes, same
+    counts = forward.reshape(n, n)
+    if backward:
+        counts += backward * counts.T.copy()
+    np.fill_diagonal(counts, 0.0)
+    return counts
 
 
 def transition_counts(
     train: TrainingSet, *, window: int, backward: float, lag_decay: float
 ) -> sparse.csr_matrix:
     """Decayed counts of (i, then j) within `window` steps of one customer's timeline."""
-    order = np.lexsort((np.arange(train.n_interactions), train.timestamps, train.users))
-    users, items = train.users[order], train.items[order]
+    users, items = _timeline(train)
     shape = (train.n_items, train.n_items)
     forward = sparse.csr_matrix(shape, dtype=np.float64)
     for lag in range(1, window + 1):
@@ -54,7 +84,34 @@ def transition_counts(
     return counts
 
 
+def _fit_dense(train: TrainingSet, params: Params) -> sparse.csr_matrix:
+    counts = dense_transition_counts(
+        train,
+        window=int(params["window"]),
+        backward=float(params["backward"]),
+        lag_decay=float(params["lag_decay"]),
+    )
+    degree = counts.sum(axis=1)
+    alpha, shrink = float(params["alpha"]), float(params["shrink"])
+    left, right = degree**alpha, degree ** (1.0 - alpha)
+
+    def block(start: int, stop: int) -> np.ndarray:
+        return counts[start:stop] / (left[start:stop, None] * right[None, :] + shrink)
+
+    return blockwise_top_k(
+        train.n_items,
+        block,
+        int(params["neighbours"]),
+        shape=counts.shape,
+        rows_per_block=BLOCK_ROWS,
+    )
+
+
 def fit_sequence(train: TrainingSet, params: Params, seed: int) -> RecommenderModel:
+    model = base_model(train, params, algorithm="sequence", weights={"sequence": 1.0})
+    if train.n_items <= DENSE_ITEMS_MAX:
+        model.transitions = _fit_dense(train, params)
+        return model
     counts = transition_counts(
         train,
         window=int(params["window"]),
@@ -66,7 +123,6 @@ def fit_sequence(train: TrainingSet, params: Params, seed: int) -> RecommenderMo
     coo = counts.tocoo()
     values = coo.data / (degree[coo.row] ** alpha * degree[coo.col] ** (1.0 - alpha) + shrink)
     similarity = sparse.csr_matrix((values, (coo.row, coo.col)), shape=counts.shape)
-    model = base_model(train, params, algorithm="sequence", weights={"sequence": 1.0})
     model.transitions = blockwise_top_k(
         train.n_items,
         lambda start, stop: similarity[start:stop].toarray(),
