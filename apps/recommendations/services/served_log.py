@@ -32,6 +32,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 from redis.exceptions import RedisError
 
+from apps.customers.selectors import customer_list
+from apps.ml.selectors import model_version_list
 from apps.recommendations.models import ServedRecommendation
 from apps.recommendations.services.config import setting
 
@@ -120,6 +122,20 @@ def _row(document: bytes | str) -> ServedRecommendation | None:
         return None
 
 
+def _gone_references_cleared(rows: list[ServedRecommendation]) -> None:
+    """A customer merged away or a model version deleted since the request was served: the
+    reference becomes NULL, as their on_delete says (the visitor id stays)."""
+    customer_ids = {row.customer_id for row in rows if row.customer_id is not None}
+    version_ids = {row.model_version_id for row in rows if row.model_version_id is not None}
+    customers = set(customer_list().filter(pk__in=customer_ids).values_list("pk", flat=True))
+    versions = set(model_version_list().filter(pk__in=version_ids).values_list("pk", flat=True))
+    for row in rows:
+        if row.customer_id is not None and row.customer_id not in customers:
+            row.customer_id = None
+        if row.model_version_id is not None and row.model_version_id not in versions:
+            row.model_version_id = None
+
+
 def served_log_flush() -> int:
     """Move every queued served request into the table; returns how many rows were read.
 
@@ -140,6 +156,7 @@ def served_log_flush() -> int:
                 if not documents:
                     break
                 rows = [row for document in documents if (row := _row(document)) is not None]
+                _gone_references_cleared(rows)
                 ServedRecommendation.objects.bulk_create(rows, ignore_conflicts=True)
                 client.ltrim(_key("pending"), len(documents), -1)
                 moved += len(documents)

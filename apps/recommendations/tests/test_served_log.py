@@ -12,6 +12,8 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from apps.accounts.tests.factories import ApiKeyFactory, bearer
+from apps.customers.services.identity import customer_merge
+from apps.customers.tests.factories import CustomerFactory
 from apps.recommendations.models import ServedRecommendation
 from apps.recommendations.services import (
     feedback_record,
@@ -117,3 +119,15 @@ def test_with_the_queue_off_the_row_is_written_in_the_request(shop, settings):
 
     assert ServedRecommendation.objects.filter(request_id=served.request_id).exists()
     assert served_log_pending() == 0
+
+
+def test_a_customer_merged_away_before_the_flush_leaves_the_row_without_customer(shop):
+    CustomerFactory(external_id="bob")
+    CustomerFactory(external_id="bobby")
+    served = ask("bobby")
+
+    customer_merge(survivor_external_id="bob", merged_external_id="bobby", reason="duplicate")
+
+    assert served_log_flush() == 1
+    row = ServedRecommendation.objects.get(request_id=served.request_id)
+    assert (row.customer_id, row.visitor_id) == (None, "bobby")
