@@ -35,3 +35,4 @@ RECOMMENDATIONS_CATALOGUE_CHECK_SECONDS = 0
 RECOMMENDATIONS_CHAMPION_CHECK_SECONDS = 0
 # Served-request rows are inserted in the request in tests (their queue has its own tests).
 RECOMMENDATIONS_SERVED_QUEUE = False
+RECOMMENDATIONS_SERVED_BUFFER_SECONDS = 0  # (the buffer has its own test)

@@ -34,6 +34,9 @@ _DEFAULTS: dict[str, Any] = {
     # Served-request rows are queued in Redis and inserted in batches (services/served_log.py)
     # when REDIS_URL is set; off: each is inserted in its request.
     "RECOMMENDATIONS_SERVED_QUEUE": True,
+    # Each web process pushes its served rows to the queue this often, in one RPUSH (0: each
+    # request pushes its own).
+    "RECOMMENDATIONS_SERVED_BUFFER_SECONDS": 0.1,
     # A flush is queued as soon as this many rows wait (else the minutely beat flushes).
     "RECOMMENDATIONS_SERVED_FLUSH_ROWS": 5000,
     # Each web process asks which recommender is champion at most this often (seconds).

@@ -20,9 +20,8 @@ from apps.events.services import events_ingest
 from apps.recommendations.choices import FeedbackKind
 from apps.recommendations.contracts import FeedbackResult
 from apps.recommendations.models import MAX_ITEMS, ServedRecommendation
-from apps.recommendations.selectors import served_recommendation_get
 from apps.recommendations.services.data import CLICK_EVENT_NAME, IMPRESSION_EVENT_NAME
-from apps.recommendations.services.served_log import served_log_flush
+from apps.recommendations.services.served_log import served_get_waiting
 
 EVENT_SOURCE = "recommendations"
 EVENT_NAMES = {
@@ -77,9 +76,7 @@ def feedback_record(
     """
     if kind not in COUNTERS:
         raise ValidationFailed(f"type: {kind!r} is not one of {', '.join(COUNTERS)}", field="type")
-    served = served_recommendation_get(request_id=str(request_id))
-    if served is None and served_log_flush():  # served a moment ago: still queued
-        served = served_recommendation_get(request_id=str(request_id))
+    served = served_get_waiting(str(request_id))  # served a moment ago: maybe still queued
     if served is None:
         raise ValidationFailed(
             f"request_id: no recommendations were served with id {request_id!r}",

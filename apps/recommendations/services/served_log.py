@@ -4,12 +4,15 @@ Every answered request is logged: its request id is what the shop sends feedback
 the rows count requests per placement and model version. Inserting the row in the request
 cost as much as the rest of a request answered from a kept answer, so when
 RECOMMENDATIONS_SERVED_QUEUE is on (the default with REDIS_URL) the row is queued in a Redis
-list (one RPUSH) and moved into the table in batches:
+list and moved into the table in batches. Each web process first gathers its rows for
+RECOMMENDATIONS_SERVED_BUFFER_SECONDS (0.1 s) and pushes them in one RPUSH from a daemon
+thread (and at exit), so a request costs no round trip for its log (a process killed
+outright loses at most that much of its log). The queue goes into the table
 
 * by `flush_served_task` every minute (beat), and queued as soon as the list holds
   RECOMMENDATIONS_SERVED_FLUSH_ROWS rows (at most one pending task at a time);
-* before anything reads the log: feedback for a request id not in the table yet, the stats
-  API, the Recommendations page and the admin.
+* before anything reads the log: feedback for a request id not in the table yet (which
+  also waits out other processes' buffers), the stats API and the Recommendations page.
 
 Without Redis, with the queue off, or when Redis fails, the row is inserted at once (its
 commit not waiting for the WAL flush on PostgreSQL). A flush holds a lock, copies a batch
@@ -19,22 +22,26 @@ a crash in between inserts nothing twice and loses nothing.
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
+import os
 import threading
+import time
 import uuid
 from datetime import datetime
 from typing import Any
 
 import redis
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 from redis.exceptions import RedisError
 
 from apps.customers.selectors import customer_list
 from apps.ml.selectors import model_version_list
 from apps.recommendations.models import ServedRecommendation
+from apps.recommendations.selectors import served_recommendation_get
 from apps.recommendations.services.config import setting
 
 logger = logging.getLogger(__name__)
@@ -83,21 +90,79 @@ def served_log(**fields: Any) -> uuid.UUID:
     client = _redis()
     if client is not None:
         document = json.dumps(
-            {**fields, "request_id": str(request_id), "served_at": served_at.isoformat()}
+            {**fields, "request_id": str(request_id), "served_at": served_at.isoformat()},
+            default=str,
         )
-        try:
-            length = int(client.rpush(_key("pending"), document))
-        except RedisError as error:
-            logger.warning("Served-request queue unreachable (%s): writing the row now", error)
-        else:
-            threshold = int(setting("RECOMMENDATIONS_SERVED_FLUSH_ROWS"))
-            # once the queue is long, ask for a flush every tenth of the threshold (not on
-            # every request while the flush is on its way)
-            if length >= threshold and length % max(threshold // 10, 1) == 0:
-                _flush_soon(client)
+        if float(setting("RECOMMENDATIONS_SERVED_BUFFER_SECONDS")) > 0:
+            _buffer_add(document)
+            return request_id
+        if _push(client, [document]):
             return request_id
     _insert_now({**fields, "request_id": request_id, "served_at": served_at})
     return request_id
+
+
+def _push(client: redis.Redis, documents: list[str]) -> bool:
+    """RPUSH `documents` onto the queue (asking for a flush when it is long); False when
+    Redis failed (the caller writes the rows itself)."""
+    try:
+        length = int(client.rpush(_key("pending"), *documents))
+    except RedisError as error:
+        logger.warning("Served-request queue unreachable (%s): writing the rows now", error)
+        return False
+    threshold = int(setting("RECOMMENDATIONS_SERVED_FLUSH_ROWS"))
+    step = max(threshold // 10, 1)
+    # once the queue is long, ask for a flush every tenth of the threshold crossed (not on
+    # every request while the flush is on its way)
+    if length >= threshold and (length // step) != ((length - len(documents)) // step):
+        _flush_soon(client)
+    return True
+
+
+# --- per-process buffer: rows reach Redis in one RPUSH every RECOMMENDATIONS_SERVED_BUFFER_SECONDS
+
+_buffer: list[str] = []
+_buffer_lock = threading.Lock()
+_pusher_pid = 0
+
+
+def _buffer_add(document: str) -> None:
+    global _pusher_pid
+    with _buffer_lock:
+        _buffer.append(document)
+        start = _pusher_pid != os.getpid()  # none yet in this process (or we were forked)
+        if start:
+            _pusher_pid = os.getpid()
+    if start:
+        threading.Thread(target=_pusher_loop, name="served-log-pusher", daemon=True).start()
+        atexit.register(served_log_push)
+
+
+def served_log_push() -> int:
+    """Move this process's buffered rows to the Redis queue now (or, if Redis fails, into
+    the table); returns how many."""
+    with _buffer_lock:
+        documents = _buffer[:]
+        _buffer.clear()
+    if not documents:
+        return 0
+    client = _redis()
+    if client is None or not _push(client, documents):
+        rows = [row for document in documents if (row := _row(document)) is not None]
+        _gone_references_cleared(rows)
+        ServedRecommendation.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(documents)
+
+
+def _pusher_loop() -> None:
+    while True:
+        time.sleep(max(float(setting("RECOMMENDATIONS_SERVED_BUFFER_SECONDS")), 0.05))
+        try:
+            served_log_push()
+        except Exception:  # noqa: BLE001 - a daemon thread must not die; rows stay buffered
+            logger.exception("Pushing buffered served requests failed")
+        finally:
+            close_old_connections()
 
 
 def _flush_soon(client: redis.Redis) -> None:
@@ -136,11 +201,29 @@ def _gone_references_cleared(rows: list[ServedRecommendation]) -> None:
             row.model_version_id = None
 
 
+def served_get_waiting(request_id: str) -> ServedRecommendation | None:
+    """The served request `request_id`, flushing the queue (and waiting out the web
+    processes' buffers) when it is not in the table yet; None when it was never served."""
+    served = served_recommendation_get(request_id=request_id)
+    if served is not None or _redis() is None:
+        return served
+    wait = min(float(setting("RECOMMENDATIONS_SERVED_BUFFER_SECONDS")), 1.0)
+    for attempt in range(3):
+        if attempt:
+            time.sleep(wait)
+        served_log_flush()
+        served = served_recommendation_get(request_id=request_id)
+        if served is not None or wait <= 0:
+            return served
+    return served
+
+
 def served_log_flush() -> int:
     """Move every queued served request into the table; returns how many rows were read.
 
     Never raises for Redis: when it is down, nothing can be queued or read anyway.
     """
+    served_log_push()
     client = _redis()
     if client is None:
         return 0
@@ -168,11 +251,13 @@ def served_log_flush() -> int:
 
 
 def served_log_pending() -> int:
-    """How many served requests wait in the queue (0 without one)."""
+    """How many served requests wait (this process's buffer and the queue; 0 without one)."""
     client = _redis()
     if client is None:
         return 0
+    with _buffer_lock:
+        buffered = len(_buffer)
     try:
-        return int(client.llen(_key("pending")))
+        return buffered + int(client.llen(_key("pending")))
     except RedisError:
-        return 0
+        return buffered

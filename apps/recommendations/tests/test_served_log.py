@@ -5,6 +5,7 @@ twice, and without Redis the row is written in the request."""
 from __future__ import annotations
 
 import json
+import time
 import uuid
 
 import pytest
@@ -131,3 +132,31 @@ def test_a_customer_merged_away_before_the_flush_leaves_the_row_without_customer
     assert served_log_flush() == 1
     row = ServedRecommendation.objects.get(request_id=served.request_id)
     assert (row.customer_id, row.visitor_id) == (None, "bobby")
+
+
+def test_buffered_rows_reach_the_queue_from_the_process_pusher(shop, settings):
+    settings.RECOMMENDATIONS_SERVED_BUFFER_SECONDS = 0.05
+    served = ask()
+    client = _redis()
+    assert client.llen(_key("pending")) == 0  # still in this process's buffer
+
+    for _ in range(100):  # the pusher thread moves it within a few intervals
+        if client.llen(_key("pending")):
+            break
+        time.sleep(0.02)
+
+    assert client.llen(_key("pending")) == 1
+    assert served_log_flush() == 1
+    assert ServedRecommendation.objects.filter(request_id=served.request_id).exists()
+
+
+def test_feedback_finds_a_request_still_in_the_buffer(shop, settings):
+    settings.RECOMMENDATIONS_SERVED_BUFFER_SECONDS = 60  # the pusher would wait a minute
+    served = ask()
+
+    result = feedback_record(
+        request_id=served.request_id, kind="impression", product_ids=[served.items[0].product_id]
+    )
+
+    assert result.accepted == 1
+    assert ServedRecommendation.objects.get(request_id=served.request_id).impressions == 1
