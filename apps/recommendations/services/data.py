@@ -27,7 +27,7 @@ from django.utils import timezone
 from apps.catalog.selectors import catalogue_version, product_list
 from apps.core.recheck import Rechecked
 from apps.customers.selectors import customer_list
-from apps.events.selectors import event_list, order_revenue_queryset
+from apps.events.selectors import event_list, order_revenue_queryset, visitor_product_history
 from apps.recommendations.engine.data import (
     EVENT_WEIGHTS,
     InteractionLog,
@@ -330,42 +330,46 @@ class Interaction:
 def visitor_history_load(*, customer_id: int | None, anonymous_id: str = "") -> list[Interaction]:
     """A visitor's latest product views, add-to-carts and purchases, newest first.
 
-    Read at request time (two indexed queries over the last RECOMMENDATIONS_HISTORY_DAYS), so
-    an event stored a second ago counts.
+    Read at request time (one query over the last RECOMMENDATIONS_HISTORY_DAYS: the bound
+    prunes the monthly event partitions), so an event stored a second ago counts.
     """
-    history: list[Interaction] = []
     if customer_id is None and not anonymous_id:
-        return history
-    # Bounded in time: the events table is partitioned by month, and a bound prunes the
-    # partitions the query plans and scans (what is older weighs next to nothing anyway).
-    since = timezone.now() - timedelta(days=float(setting("RECOMMENDATIONS_HISTORY_DAYS")))
-    events = event_list(
+        return []
+    rows = visitor_product_history(
         customer_id=customer_id,
         anonymous_id=anonymous_id if customer_id is None else "",
-        since=since,
+        since=timezone.now() - timedelta(days=float(setting("RECOMMENDATIONS_HISTORY_DAYS"))),
+        event_types=tuple(EVENT_KINDS),
+        events_limit=HISTORY_EVENTS,
+        lines_limit=HISTORY_PURCHASE_LINES,
     )
-    events = events.filter(event_type__in=tuple(EVENT_KINDS), product__isnull=False)
-    for sku, event_type, occurred_at in events.values_list(
-        "product__sku", "event_type", "occurred_at"
-    )[:HISTORY_EVENTS]:
-        history.append(
-            Interaction(
-                sku=sku, kind="cart" if event_type == "add_to_cart" else "view", at=occurred_at
-            )
+    history = [
+        Interaction(
+            sku=sku,
+            kind="purchase" if kind == "purchase" else "cart" if kind == "add_to_cart" else "view",
+            at=at,
+            quantity=quantity,
         )
-    if customer_id is not None:
-        lines = (
-            order_revenue_queryset()
-            .filter(customer_id=customer_id, lines__product__isnull=False, placed_at__gte=since)
-            .order_by("-placed_at", "-id")
-            .values_list("lines__product__sku", "placed_at", "lines__quantity")
-        )
-        for sku, placed_at, quantity in lines[:HISTORY_PURCHASE_LINES]:
-            history.append(
-                Interaction(sku=sku, kind="purchase", at=placed_at, quantity=int(quantity or 1))
-            )
+        for sku, kind, at, quantity in rows
+    ]
     history.sort(key=lambda item: item.at, reverse=True)
     return history
+
+
+def purchased_from_history(history: list[Interaction], *, days: int) -> set[str] | None:
+    """SKUs bought in the last `days` days as the history shows them, or None when it cannot
+    tell (the window reaches past the history's, or the history's purchase lines were cut at
+    HISTORY_PURCHASE_LINES): then `purchased_skus` asks the database."""
+    if days <= 0:
+        return set()
+    lines = [item for item in history if item.kind == "purchase"]
+    if (
+        days > float(setting("RECOMMENDATIONS_HISTORY_DAYS"))
+        or len(lines) >= HISTORY_PURCHASE_LINES
+    ):
+        return None
+    since = timezone.now() - timedelta(days=days)
+    return {item.sku for item in lines if item.at >= since}
 
 
 def purchased_skus(*, customer_id: int | None, days: int) -> set[str]:

@@ -805,8 +805,11 @@ def _computed(
     days = rules.exclude_purchased_days
     if exclude_purchased is True and days <= 0:
         days = DEFAULT_PURCHASE_WINDOW_DAYS
-    if exclude_purchased is not False:
-        context.excluded |= data.purchased_skus(customer_id=visitor.customer_id, days=days)
+    if exclude_purchased is not False and visitor.customer_id is not None:
+        bought = data.purchased_from_history(context.history, days=days)
+        if bought is None:
+            bought = data.purchased_skus(customer_id=visitor.customer_id, days=days)
+        context.excluded |= bought
     context.allowed = _allowed(rules, category)
     context.version, context.model = champion_model_get()
     context.anchors = _anchors(context, context.model)
