@@ -16,6 +16,9 @@ from typing import Any
 # Trainers of every app hash their training data the same way (`TrainingOutput.dataset_hash`).
 from apps.ml.engine.fingerprint import arrays_fingerprint
 
+# ...and check their parameters the same way.
+from apps.ml.engine.params import number_param, unknown_params_reject
+
 __all__ = [
     "ActivationHook",
     "KindSpec",
@@ -25,6 +28,8 @@ __all__ = [
     "TrainingContext",
     "TrainingOutput",
     "arrays_fingerprint",
+    "number_param",
+    "unknown_params_reject",
 ]
 
 ProgressCallback = Callable[[float, str], None]

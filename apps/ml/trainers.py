@@ -26,6 +26,7 @@ from apps.core.errors import NotEnoughData
 from apps.events.selectors import event_list, order_revenue_queryset
 from apps.ml.contracts import TrainingContext, TrainingOutput
 from apps.ml.engine.fingerprint import arrays_fingerprint
+from apps.ml.engine.params import number_param, unknown_params_reject
 from apps.ml.engine.popularity import SECONDS_PER_DAY, hit_rate_at_k, popularity_scores
 
 PRODUCT_POPULARITY = "catalog.product_popularity"
@@ -49,25 +50,6 @@ PRODUCT_POPULARITY_DEFAULTS: dict[str, Any] = {
 SELFTEST_DEFAULTS: dict[str, Any] = {"seconds": 3.0, "fail": False}
 
 
-def _number(
-    params: dict[str, Any], name: str, *, low: float, high: float, integer: bool = False
-) -> Any:
-    value = params.get(name)
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise ValueError(f"{name} must be a number")
-    try:
-        number = float(value)
-    except ValueError:
-        raise ValueError(f"{name} must be a number, got {value!r}") from None
-    if not math.isfinite(number) or not low <= number <= high:
-        raise ValueError(f"{name} must be between {low:g} and {high:g}, got {value!r}")
-    if integer:
-        if number != int(number):
-            raise ValueError(f"{name} must be a whole number, got {value!r}")
-        return int(number)
-    return number
-
-
 def _boolean(params: dict[str, Any], name: str) -> bool:
     value = params.get(name)
     if isinstance(value, bool):
@@ -84,27 +66,19 @@ def _boolean(params: dict[str, Any], name: str) -> bool:
     raise ValueError(f"{name} must be true or false, got {value!r}")
 
 
-def _reject_unknown(params: dict[str, Any], known: dict[str, Any]) -> None:
-    unknown = sorted(set(params) - set(known))
-    if unknown:
-        raise ValueError(
-            f"unknown parameter(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
-        )
-
-
 # --- catalog.product_popularity ---------------------------------------------------------------
 
 
 def product_popularity_validate(params: dict[str, Any]) -> dict[str, Any]:
     """Check and normalise the popularity params (defaults already merged in)."""
-    _reject_unknown(params, PRODUCT_POPULARITY_DEFAULTS)
+    unknown_params_reject(params, PRODUCT_POPULARITY_DEFAULTS)
     return {
-        "half_life_days": _number(params, "half_life_days", low=0.1, high=3650),
-        "purchase_weight": _number(params, "purchase_weight", low=0, high=1000),
-        "cart_weight": _number(params, "cart_weight", low=0, high=1000),
-        "view_weight": _number(params, "view_weight", low=0, high=1000),
-        "holdout_days": _number(params, "holdout_days", low=1, high=365, integer=True),
-        "top_k": _number(params, "top_k", low=1, high=10_000, integer=True),
+        "half_life_days": number_param(params, "half_life_days", low=0.1, high=3650),
+        "purchase_weight": number_param(params, "purchase_weight", low=0, high=1000),
+        "cart_weight": number_param(params, "cart_weight", low=0, high=1000),
+        "view_weight": number_param(params, "view_weight", low=0, high=1000),
+        "holdout_days": number_param(params, "holdout_days", low=1, high=365, integer=True),
+        "top_k": number_param(params, "top_k", low=1, high=10_000, integer=True),
     }
 
 
@@ -248,9 +222,9 @@ def product_popularity_train(context: TrainingContext) -> TrainingOutput:
 
 def selftest_validate(params: dict[str, Any]) -> dict[str, Any]:
     """`seconds` (0-3600) to sleep, `fail` to raise halfway through."""
-    _reject_unknown(params, SELFTEST_DEFAULTS)
+    unknown_params_reject(params, SELFTEST_DEFAULTS)
     return {
-        "seconds": _number(params, "seconds", low=0, high=3600),
+        "seconds": number_param(params, "seconds", low=0, high=3600),
         "fail": _boolean(params, "fail"),
     }
 

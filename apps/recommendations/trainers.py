@@ -9,10 +9,14 @@ the `RecommenderModel` artifact (`recommender.npz`).
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
-from apps.ml.contracts import TrainingContext, TrainingOutput
+from apps.ml.contracts import (
+    TrainingContext,
+    TrainingOutput,
+    number_param,
+    unknown_params_reject,
+)
 from apps.ml.services import registry as ml_registry
 from apps.recommendations.services.answers import answers_invalidate
 from apps.recommendations.services.config import KIND
@@ -32,33 +36,14 @@ LIMITS: dict[str, tuple[float, float, bool]] = {
 }
 
 
-def _number(params: dict[str, Any], name: str) -> float | int:
-    low, high, whole = LIMITS[name]
-    value = params.get(name)
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise ValueError(f"{name} must be a number between {low:g} and {high:g}")
-    try:
-        number = float(value)
-    except ValueError:
-        raise ValueError(f"{name} must be a number, got {value!r}") from None
-    if not math.isfinite(number) or not low <= number <= high:
-        raise ValueError(f"{name} must be between {low:g} and {high:g}, got {value!r}")
-    if whole:
-        if number != int(number):
-            raise ValueError(f"{name} must be a whole number, got {value!r}")
-        return int(number)
-    return number
-
-
 def hybrid_validate(params: dict[str, Any]) -> dict[str, Any]:
     """`k` 1-100 (the cut-off of the evaluation), `time_budget_s` 5-3600 (for trying
     algorithms), `half_life_days` 1-3650 (decay of history and segment popularity), `seed`."""
-    unknown = sorted(set(params) - set(DEFAULTS))
-    if unknown:
-        raise ValueError(
-            f"unknown parameter(s) {', '.join(unknown)}; known: {', '.join(sorted(DEFAULTS))}"
-        )
-    return {name: _number(params, name) for name in DEFAULTS}
+    unknown_params_reject(params, DEFAULTS)
+    return {
+        name: number_param(params, name, low=low, high=high, integer=whole)
+        for name, (low, high, whole) in LIMITS.items()
+    }
 
 
 def hybrid_train(context: TrainingContext) -> TrainingOutput:

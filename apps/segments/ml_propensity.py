@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from apps.ml.contracts import TrainingContext, TrainingOutput
+from apps.ml.contracts import TrainingContext, TrainingOutput, unknown_params_reject
 
 # The registry through apps.ml.services (house rule 5), as ml_clv and ml_rfm do.
 from apps.ml.services import registry as ml_registry
@@ -43,17 +43,9 @@ def _whole_number(params: dict[str, Any], name: str, *, low: int, high: int) -> 
     return int(number)
 
 
-def _reject_unknown(params: dict[str, Any], known: dict[str, Any]) -> None:
-    unknown = sorted(set(params) - set(known))
-    if unknown:
-        raise ValueError(
-            f"unknown parameter(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
-        )
-
-
 def churn_validate(params: dict[str, Any]) -> dict[str, Any]:
     """`horizon_days` 1-365, `active_days` 1-3650 and `seed` (defaults merged in)."""
-    _reject_unknown(params, CHURN_DEFAULTS)
+    unknown_params_reject(params, CHURN_DEFAULTS)
     cleaned = {
         "horizon_days": _whole_number(params, "horizon_days", low=1, high=MAX_HORIZON_DAYS),
         "active_days": _whole_number(params, "active_days", low=1, high=MAX_ACTIVE_DAYS),
@@ -64,7 +56,7 @@ def churn_validate(params: dict[str, Any]) -> dict[str, Any]:
 
 def propensity_validate(params: dict[str, Any]) -> dict[str, Any]:
     """`horizon_days` 1-365 and `seed` (defaults merged in)."""
-    _reject_unknown(params, PROPENSITY_DEFAULTS)
+    unknown_params_reject(params, PROPENSITY_DEFAULTS)
     return {
         "horizon_days": _whole_number(params, "horizon_days", low=1, high=MAX_HORIZON_DAYS),
         "seed": _whole_number(params, "seed", low=0, high=2**31 - 1),

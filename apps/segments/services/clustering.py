@@ -44,7 +44,7 @@ from apps.events.selectors import (
 )
 from apps.ml import selectors as ml_selectors
 from apps.ml import services as ml_services
-from apps.ml.contracts import TrainingOutput
+from apps.ml.contracts import TrainingOutput, unknown_params_reject
 from apps.segments.engine.clustering import (
     ALGORITHMS,
     BEHAVIOURAL,
@@ -111,10 +111,7 @@ def _whole_number(params: dict[str, Any], name: str, *, low: int, high: int) -> 
 
 def clusters_params_validate(params: dict[str, Any]) -> dict[str, Any]:
     """`k_min` 2-20 <= `k_max` 2-20, `algorithm` auto|kmeans|gmm, `seed` (defaults merged in)."""
-    unknown = sorted(set(params) - set(CLUSTER_DEFAULTS))
-    if unknown:
-        known = ", ".join(sorted(CLUSTER_DEFAULTS))
-        raise ValueError(f"unknown parameter(s) {', '.join(unknown)}; known: {known}")
+    unknown_params_reject(params, CLUSTER_DEFAULTS)
     k_min = _whole_number(params, "k_min", low=2, high=20)
     k_max = _whole_number(params, "k_max", low=2, high=20)
     algorithm = str(params.get("algorithm", "")).strip().lower()

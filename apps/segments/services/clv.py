@@ -40,6 +40,7 @@ from apps.core.errors import NotEnoughData, ValidationFailed
 from apps.events.selectors import order_revenue_queryset
 from apps.ml import selectors as ml_selectors
 from apps.ml import services as ml_services
+from apps.ml.contracts import unknown_params_reject
 from apps.segments.engine import clv as engine
 from apps.segments.models import CustomerScores
 
@@ -98,11 +99,7 @@ def clv_params_validate(params: dict[str, Any]) -> dict[str, Any]:
     months: 1-120 (the horizon of the predicted CLV stored as clv_12m is always 12 months,
     `months` only changes the reported figures).
     """
-    unknown = sorted(set(params) - set(CLV_DEFAULTS))
-    if unknown:
-        raise ValueError(
-            f"unknown parameter(s) {', '.join(unknown)}; known: {', '.join(sorted(CLV_DEFAULTS))}"
-        )
+    unknown_params_reject(params, CLV_DEFAULTS)
     time_unit = str(params.get("time_unit", "")).upper()
     if time_unit not in engine.TIME_UNIT_DAYS:
         raise ValueError(f"time_unit must be D or W, got {params.get('time_unit')!r}")
