@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from apps.recommendations.choices import FeedbackKind
 from apps.recommendations.models import MAX_ITEMS, Placement
+from apps.recommendations.services.placements import EDITABLE_FIELDS
 
 COUNT_MESSAGES = {
     "invalid": f"must be a whole number between 1 and {MAX_ITEMS}",
@@ -193,23 +194,7 @@ class PlacementSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Placement
-        fields = [
-            "key",
-            "name",
-            "description",
-            "default_count",
-            "diversity",
-            "exclude_purchased_days",
-            "exclude_out_of_stock",
-            "include_categories",
-            "exclude_categories",
-            "pinned_skus",
-            "boosts",
-            "category_boosts",
-            "is_active",
-            "created_at",
-            "updated_at",
-        ]
+        fields = [*EDITABLE_FIELDS, "created_at", "updated_at"]
         read_only_fields = fields
 
 

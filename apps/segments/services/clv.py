@@ -40,7 +40,7 @@ from apps.core.errors import NotEnoughData, ValidationFailed
 from apps.events.selectors import order_revenue_queryset
 from apps.ml import selectors as ml_selectors
 from apps.ml import services as ml_services
-from apps.ml.contracts import unknown_params_reject
+from apps.ml.contracts import number_param, unknown_params_reject
 from apps.segments.engine import clv as engine
 from apps.segments.models import CustomerScores
 
@@ -79,19 +79,6 @@ def _no_progress(percent: float, message: str = "") -> None:
 # --- parameters -------------------------------------------------------------------------------
 
 
-def _number(params: dict[str, Any], name: str, low: float, high: float) -> float:
-    value = params.get(name)
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise ValueError(f"{name} must be a number")
-    try:
-        number = float(value)
-    except ValueError:
-        raise ValueError(f"{name} must be a number, got {value!r}") from None
-    if not math.isfinite(number) or not low <= number <= high:
-        raise ValueError(f"{name} must be between {low:g} and {high:g}, got {value!r}")
-    return number
-
-
 def clv_params_validate(params: dict[str, Any]) -> dict[str, Any]:
     """Check the `segments.clv` parameters (defaults merged in); ValueError names the field.
 
@@ -103,14 +90,14 @@ def clv_params_validate(params: dict[str, Any]) -> dict[str, Any]:
     time_unit = str(params.get("time_unit", "")).upper()
     if time_unit not in engine.TIME_UNIT_DAYS:
         raise ValueError(f"time_unit must be D or W, got {params.get('time_unit')!r}")
-    holdout_days = _number(params, "holdout_days", 0, 730)
-    months = _number(params, "months", 1, 120)
+    holdout_days = number_param(params, "holdout_days", low=0, high=730)
+    months = number_param(params, "months", low=1, high=120)
     if holdout_days != int(holdout_days) or months != int(months):
         raise ValueError("holdout_days and months must be whole numbers")
     return {
         "time_unit": time_unit,
         "holdout_days": int(holdout_days),
-        "monthly_discount_rate": _number(params, "monthly_discount_rate", 0, 1),
+        "monthly_discount_rate": number_param(params, "monthly_discount_rate", low=0, high=1),
         "months": int(months),
     }
 
