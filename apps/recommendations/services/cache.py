@@ -61,7 +61,8 @@ def _no_progress(percent: float, message: str = "") -> None:
     """Progress sink for callers that show none."""
 
 
-def _cache() -> BaseCache:
+def cache_client() -> BaseCache:
+    """The cache of this app's kept results (candidates here, answers in answers.py)."""
     return caches[setting("RECOMMENDATIONS_CACHE_ALIAS")]
 
 
@@ -76,7 +77,7 @@ def ready_key(model_version_id: int) -> str:
 LOCK_KEY = f"{KEY_PREFIX}:precompute:lock"
 
 
-def _failed(error: BaseException) -> CacheUnavailable:
+def cache_failed(error: BaseException) -> CacheUnavailable:
     """Remember the outage for a while and say what happened, once per outage."""
     global _unavailable_until
     with _state_lock:
@@ -91,7 +92,7 @@ def _failed(error: BaseException) -> CacheUnavailable:
     return CacheUnavailable(str(error))
 
 
-def _guard() -> None:
+def cache_guard() -> None:
     if time.monotonic() < _unavailable_until:
         raise CacheUnavailable("the cache failed recently; not asked again yet")
 
@@ -101,12 +102,6 @@ def cache_outage_forget() -> None:
     global _unavailable_until
     with _state_lock:
         _unavailable_until = 0.0
-
-
-# For the other kept results of this app (services/answers.py): same cache, same outage rule.
-cache_client = _cache
-cache_failed = _failed
-cache_guard = _guard
 
 
 def _pack(indices: np.ndarray, scores: np.ndarray) -> bytes:
@@ -131,11 +126,11 @@ def candidates_get(
 
     Raises CacheUnavailable when the cache cannot be reached.
     """
-    _guard()
+    cache_guard()
     try:
-        blob = _cache().get(candidates_key(model_version_id, customer_id))
+        blob = cache_client().get(candidates_key(model_version_id, customer_id))
     except CACHE_ERRORS as error:
-        raise _failed(error) from error
+        raise cache_failed(error) from error
     if not isinstance(blob, bytes) or len(blob) < 4:
         return None
     return _unpack(blob)
@@ -144,11 +139,11 @@ def candidates_get(
 def precompute_state(*, model_version_id: int) -> dict[str, Any] | None:
     """What the finished precompute of a version stored ({customers, finished_at, ...}), or
     None when it has not run (or expired). Raises CacheUnavailable."""
-    _guard()
+    cache_guard()
     try:
-        state = _cache().get(ready_key(model_version_id))
+        state = cache_client().get(ready_key(model_version_id))
     except CACHE_ERRORS as error:
-        raise _failed(error) from error
+        raise cache_failed(error) from error
     return state if isinstance(state, dict) else None
 
 
@@ -226,17 +221,17 @@ def candidates_precompute(
     model = model_for_version(version)
     if model is None:
         raise Conflict(f"{version} cannot be loaded; see the log, or train again")
-    cache = _cache()
-    _guard()
+    cache = cache_client()
+    cache_guard()
     try:
         if not cache.add(LOCK_KEY, version.pk, timeout=LOCK_SECONDS):
             raise Conflict("Another precompute of recommendation candidates is running")
     except CACHE_ERRORS as error:
-        raise _failed(error) from error
+        raise cache_failed(error) from error
     try:
         count = _precompute(version, model, cache, progress)
     except CACHE_ERRORS as error:
-        raise _failed(error) from error
+        raise cache_failed(error) from error
     finally:
         try:
             cache.delete(LOCK_KEY)

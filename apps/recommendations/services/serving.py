@@ -161,11 +161,16 @@ class Visitor:
         )
 
 
-def visitor_resolve(identifier: str) -> Visitor:
-    """A customer by external id or alias; anything else is an anonymous visitor."""
-    identifier = (identifier or "").strip()
+def _identifier(value: str) -> str:
+    identifier = (value or "").strip()
     if not identifier:
         raise ValidationFailed("customer_id: is required", field="customer_id")
+    return identifier
+
+
+def visitor_resolve(identifier: str) -> Visitor:
+    """A customer by external id or alias; anything else is an anonymous visitor."""
+    identifier = _identifier(identifier)
     try:
         return Visitor(identifier=identifier, customer=customer_get(external_id=identifier))
     except NotFound:
@@ -680,7 +685,7 @@ def _served_record(
     version: Any,
     items: tuple[RecommendedItem, ...],
 ) -> uuid.UUID:
-    return _served_row_create(
+    return served_log(
         customer_id=visitor.customer_id if visitor is not None else None,
         visitor_id=visitor.identifier[:128] if visitor is not None else "",
         placement=context.rules.key,
@@ -690,10 +695,6 @@ def _served_record(
         cache=context.cache,
         items=[item.product_id for item in items],
     )
-
-
-def _served_row_create(**fields: Any) -> uuid.UUID:
-    return served_log(**fields)
 
 
 def _allowed(rules: PlacementRules, category: str) -> set[str] | None:
@@ -737,9 +738,7 @@ def recommendations_for(
         version=None,
     )
     category = _category(category)
-    identifier = (customer_id or "").strip()
-    if not identifier:
-        raise ValidationFailed("customer_id: is required", field="customer_id")
+    identifier = _identifier(customer_id)
     request = answers.AnswerRequest(
         identifier=identifier,
         rules=rules,
@@ -776,7 +775,7 @@ def _reused(kept: answers.KeptAnswer, identifier: str, *, log: bool) -> Recommen
     request_id = ""
     if log:
         request_id = str(
-            _served_row_create(
+            served_log(
                 customer_id=kept.customer_id,
                 visitor_id=identifier[:128],
                 placement=answer.placement,
