@@ -28,14 +28,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.core.cache import cache as default_cache
 from redis.exceptions import RedisError
 
 from apps.customers.selectors import activity_key
-from apps.recommendations.contracts import PlacementRules, Recommendations, RecommendedItem
+from apps.recommendations.contracts import PlacementRules, Recommendations
 from apps.recommendations.services.cache import (
     CACHE_ERRORS,
     KEY_PREFIX,
@@ -80,7 +80,8 @@ class AnswerRequest:
         return f"{KEY_PREFIX}:answer{FORMAT}:{digest}"
 
     def rules_digest(self) -> str:
-        return hashlib.blake2b(repr(asdict(self.rules)).encode(), digest_size=12).hexdigest()
+        # a frozen dataclass's repr names every field and value
+        return hashlib.blake2b(repr(self.rules).encode(), digest_size=12).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -148,16 +149,7 @@ def answer_keep(
     kept = KeptAnswer(
         stamps=stamps,
         customer_id=customer_id,
-        answer=Recommendations(
-            items=tuple(RecommendedItem(**asdict(item)) for item in answer.items),
-            request_id="",
-            model_version=answer.model_version,
-            model_version_id=answer.model_version_id,
-            source=answer.source,
-            cache=answer.cache,
-            placement=answer.placement,
-            visitor=answer.visitor,
-        ),
+        answer=replace(answer, request_id=""),
     )
     try:
         cache_client().set(

@@ -148,9 +148,7 @@ def served_log_push() -> int:
         return 0
     client = _redis()
     if client is None or not _push(client, documents):
-        rows = [row for document in documents if (row := _row(document)) is not None]
-        _gone_references_cleared(rows)
-        ServedRecommendation.objects.bulk_create(rows, ignore_conflicts=True)
+        _documents_insert(documents)
     return len(documents)
 
 
@@ -201,6 +199,14 @@ def _gone_references_cleared(rows: list[ServedRecommendation]) -> None:
             row.model_version_id = None
 
 
+def _documents_insert(documents: list[Any]) -> None:
+    """Queued documents into the table (unreadable ones dropped, request ids already there
+    skipped)."""
+    rows = [row for document in documents if (row := _row(document)) is not None]
+    _gone_references_cleared(rows)
+    ServedRecommendation.objects.bulk_create(rows, ignore_conflicts=True)
+
+
 def served_get_waiting(request_id: str) -> ServedRecommendation | None:
     """The served request `request_id`, flushing the queue (and waiting out the web
     processes' buffers) when it is not in the table yet; None when it was never served."""
@@ -238,9 +244,7 @@ def served_log_flush() -> int:
                 documents = client.lrange(_key("pending"), 0, BATCH - 1)
                 if not documents:
                     break
-                rows = [row for document in documents if (row := _row(document)) is not None]
-                _gone_references_cleared(rows)
-                ServedRecommendation.objects.bulk_create(rows, ignore_conflicts=True)
+                _documents_insert(documents)
                 client.ltrim(_key("pending"), len(documents), -1)
                 moved += len(documents)
         finally:
