@@ -63,6 +63,9 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=8798)
     parser.add_argument("--fresh", action="store_true", help="rebuild the database and model")
     parser.add_argument("--redis-down", action="store_true", help="cache on a closed port")
+    parser.add_argument(
+        "--mode", choices=("computed", "kept"), help="measure only this server (default: both)"
+    )
     args = parser.parse_args()
     env = bench_env(f"postgres://postgres@127.0.0.1:5432/{DATABASE}", REDIS_URL)
     database_create(DATABASE, fresh=args.fresh)
@@ -98,6 +101,8 @@ def main() -> int:
         serve_env["REDIS_URL"] = "redis://127.0.0.1:6390/0"
     cache = "Redis down (online scoring)" if args.redis_down else "Redis"
     modes = ("computed",) if args.redis_down else ("computed", "kept answers")
+    if args.mode:
+        modes = tuple(mode for mode in modes if mode.startswith(args.mode))
     for mode in modes:
         answer_seconds = "0" if mode == "computed" else "300"
         mode_env = dict(serve_env, RECOMMENDATIONS_ANSWER_SECONDS=answer_seconds)
