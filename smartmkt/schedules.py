@@ -5,6 +5,13 @@ from __future__ import annotations
 from celery.schedules import crontab
 
 BEAT_SCHEDULE: dict[str, dict] = {
+    # Campaign senders: restart any campaign with due messages that no sender holds (a
+    # crashed worker, quiet hours over, a scheduled time reached).
+    "campaigns-resume": {
+        "task": "campaigns.resume_campaigns_task",
+        "schedule": crontab(minute="*"),
+        "options": {"queue": "email"},
+    },
     "ml-mark-stale-runs": {
         "task": "ml.mark_stale_runs_task",
         "schedule": crontab(minute="*/5"),

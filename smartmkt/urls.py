@@ -18,6 +18,7 @@ urlpatterns = [
     path("customers/", include("apps.customers.web.urls")),
     path("segments/", include("apps.segments.web.urls")),
     path("campaigns/", include("apps.campaigns.web.urls")),
+    path("e/", include("apps.campaigns.web.tracking_urls")),
     path("recommendations/", include("apps.recommendations.web.urls")),
     path("insights/", include("apps.insights.web.urls")),
     path("media/", include("apps.media.web.urls")),

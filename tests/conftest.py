@@ -46,7 +46,9 @@ class WorkerStarter:
         self.redis_url = redis_url
         self.started: list[WorkerProcess] = []
 
-    def start(self, queues: str = "ml_cpu,default") -> WorkerProcess:
+    def start(
+        self, queues: str = "ml_cpu,default", env: dict[str, str] | None = None
+    ) -> WorkerProcess:
         from django.db import connection
 
         from smartmkt.celery import app
@@ -62,6 +64,7 @@ class WorkerStarter:
             "REDIS_URL": self.redis_url,
             "CELERY_TASK_ALWAYS_EAGER": "0",
             "SMARTMKT_VAR_DIR": str(self.var_dir),
+            **(env or {}),
         }
         log_path = self.var_dir / f"{hostname.split('@')[0]}.log"
         command = [

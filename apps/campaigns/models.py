@@ -1,1 +1,231 @@
-"""Models of the campaigns app arrive with its capability issue; the app is wired already."""
+"""Campaigns: who gets what, when; each (campaign, customer) message; suppressed addresses."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from apps.campaigns.choices import (
+    CampaignStatus,
+    Channel,
+    MessageStatus,
+    Recurrence,
+    SkipReason,
+    SuppressionReason,
+)
+from apps.core.models import BaseModel
+
+
+class Campaign(BaseModel):
+    """A message to an audience (segments minus exclusions), sent now, later or on repeat.
+
+    The content is a Django template (personalisation tokens, {% if %} blocks, the
+    recommendations and coupon blocks); the plain-text part is generated when left empty.
+    Every send is a CampaignMessage row, so a send resumes after a crash and reaches each
+    customer at most once.
+    """
+
+    name = models.CharField(max_length=200, help_text="Internal name, shown in reports.")
+    channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.EMAIL)
+    status = models.CharField(
+        max_length=16, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Who is responsible for it.",
+    )
+    all_customers = models.BooleanField(
+        default=False, help_text="Audience: every customer (the built-in segment 'all')."
+    )
+    segments = models.ManyToManyField(
+        "segments.Segment",
+        blank=True,
+        related_name="+",
+        help_text="Audience: members of any of these segments.",
+    )
+    excluded_segments = models.ManyToManyField(
+        "segments.Segment",
+        blank=True,
+        related_name="+",
+        help_text="Members of these segments never get it.",
+    )
+    subject = models.CharField(
+        max_length=250, blank=True, help_text="Email subject (template language allowed)."
+    )
+    preheader = models.CharField(
+        max_length=250, blank=True, help_text="Preview text shown after the subject."
+    )
+    from_email = models.CharField(
+        max_length=254, blank=True, help_text="Sender; empty uses DEFAULT_FROM_EMAIL."
+    )
+    html_body = models.TextField(blank=True, help_text="HTML content (Django template language).")
+    text_body = models.TextField(
+        blank=True, help_text="Plain-text alternative; empty: generated from the HTML."
+    )
+    webhook_url = models.URLField(
+        blank=True, help_text="Webhook channel: where each message is POSTed as JSON."
+    )
+    scheduled_at = models.DateTimeField(
+        null=True, blank=True, help_text="When to send; empty with status scheduled: now."
+    )
+    recurrence = models.CharField(
+        max_length=16, choices=Recurrence.choices, blank=True, default=Recurrence.NONE
+    )
+    send_rate = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="At most this many messages a second; empty: CAMPAIGNS_SEND_RATE.",
+    )
+    holdout_percent = models.PositiveSmallIntegerField(
+        default=0,
+        validators=[MaxValueValidator(50)],
+        help_text="Share of the audience held out (gets nothing) to measure uplift, 0-50.",
+    )
+    respect_quiet_hours = models.BooleanField(
+        default=True, help_text="Wait until the quiet hours end in the customer's time zone."
+    )
+    ignore_frequency_cap = models.BooleanField(
+        default=False, help_text="Transactional-like messages that the global cap must not stop."
+    )
+    utm_source = models.CharField(max_length=100, default="smartmkt", blank=True)
+    utm_medium = models.CharField(max_length=100, default="email", blank=True)
+    utm_campaign = models.CharField(
+        max_length=100, blank=True, help_text="Empty: the campaign's id and name."
+    )
+    bounce_pause_rate = models.FloatField(
+        default=0.05,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text="Pause the send when hard bounces pass this share of sent messages.",
+    )
+    complaint_pause_rate = models.FloatField(
+        default=0.003,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text="Pause the send when spam complaints pass this share of sent messages.",
+    )
+    planned_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the audience was turned into messages."
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    paused_reason = models.CharField(max_length=250, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CampaignVariant(BaseModel):
+    """One arm of a campaign's A/B/n test: its share of the audience and what it changes."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="variants")
+    key = models.CharField(max_length=32, help_text="Short name: A, B, subject-2 ...")
+    weight = models.PositiveIntegerField(default=1, help_text="Relative share of the audience.")
+    subject = models.CharField(max_length=250, blank=True, help_text="Empty: the campaign's.")
+    html_body = models.TextField(blank=True, help_text="Empty: the campaign's.")
+
+    class Meta:
+        ordering = ["campaign", "key"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "key"], name="variant_unique_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign} / {self.key}"
+
+
+class CampaignMessage(models.Model):
+    """One customer's message of one campaign: at most one per (campaign, customer).
+
+    Rows are planned before sending (pending, skipped with a reason, or held out). A sender
+    claims pending rows for a while, and marks a row sent in its own commit *before* the
+    mail server is told to deliver it (the final "." of SMTP DATA); a row another sender
+    marked first is abandoned with RSET. So a crash or a retry never sends twice.
+    """
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="messages")
+    customer = models.ForeignKey(
+        "customers.Customer", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    token = models.UUIDField(
+        default=uuid.uuid4, unique=True, help_text="Identifies the message in tracking links."
+    )
+    variant = models.CharField(max_length=32, blank=True, help_text="A/B/n arm, if any.")
+    email = models.CharField(max_length=254, blank=True, help_text="Address at planning time.")
+    status = models.CharField(
+        max_length=16, choices=MessageStatus.choices, default=MessageStatus.PENDING
+    )
+    skip_reason = models.CharField(max_length=32, choices=SkipReason.choices, blank=True)
+    send_after = models.DateTimeField(help_text="Not before (quiet hours, schedule).")
+    claimed_until = models.DateTimeField(
+        null=True, blank=True, help_text="A sender holds the row until then."
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    events_recorded = models.BooleanField(
+        default=False, help_text="Its email_sent event was stored."
+    )
+    error = models.CharField(max_length=500, blank=True, help_text="The mail server's refusal.")
+    opened_at = models.DateTimeField(null=True, blank=True, help_text="First human open.")
+    open_count = models.PositiveIntegerField(default=0)
+    machine_open_count = models.PositiveIntegerField(
+        default=0, help_text="Opens by mail-privacy proxies and bots (flagged, not counted)."
+    )
+    clicked_at = models.DateTimeField(null=True, blank=True, help_text="First human click.")
+    click_count = models.PositiveIntegerField(default=0)
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+    bounced_at = models.DateTimeField(null=True, blank=True)
+    complained_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "customer"], name="campaign_message_once_per_customer"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["campaign", "send_after"],
+                name="campaign_message_pending",
+                condition=models.Q(status="pending"),
+            ),
+            models.Index(
+                fields=["customer", "sent_at"],
+                name="campaign_message_sent",
+                condition=models.Q(status="sent"),
+            ),
+            models.Index(
+                fields=["campaign"],
+                name="campaign_message_unrecorded",
+                condition=models.Q(status="sent", events_recorded=False),
+            ),
+            models.Index(fields=["campaign", "status"], name="campaign_message_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id} -> {self.email or self.customer_id} ({self.status})"
+
+
+class Suppression(BaseModel):
+    """An address that never gets marketing email again (hard bounce, complaint, by hand)."""
+
+    email = models.CharField(max_length=254, unique=True, help_text="Lower case.")
+    reason = models.CharField(max_length=16, choices=SuppressionReason.choices)
+    source = models.CharField(
+        max_length=100, blank=True, help_text="Campaign, webhook provider or user."
+    )
+    note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.reason})"

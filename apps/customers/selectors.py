@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery, Sum
@@ -192,3 +194,36 @@ def customer_identifiers(*, customer_ids: Iterable[int]) -> set[str]:
     found = set(Customer.objects.filter(pk__in=ids).values_list("external_id", flat=True))
     found |= set(CustomerAlias.objects.filter(customer_id__in=ids).values_list("alias", flat=True))
     return found
+
+
+def customers_by_ids(*, customer_ids: Iterable[int]) -> dict[int, Customer]:
+    """Customers by primary key (those that exist)."""
+    return {customer.pk: customer for customer in Customer.objects.filter(pk__in=customer_ids)}
+
+
+def customer_all_ids() -> QuerySet[Customer, Any]:
+    """Every customer's id (a subquery or list): the built-in audience 'all'."""
+    return Customer.objects.values("id")
+
+
+@dataclass(frozen=True)
+class ConsentDecision:
+    """The decision in force for one purpose: granted or not, and where it came from."""
+
+    granted: bool
+    source: str
+    recorded_at: datetime
+
+
+def consent_decisions(*, customer_ids: Iterable[int], purpose: str) -> dict[int, ConsentDecision]:
+    """The decision in force (latest row) per customer for `purpose`; customers without any
+    row are absent (no row means no consent). One query, on any database."""
+    decisions: dict[int, ConsentDecision] = {}
+    rows = (
+        Consent.objects.filter(customer_id__in=list(customer_ids), purpose=purpose)
+        .order_by("customer_id", "recorded_at", "id")
+        .values_list("customer_id", "granted", "source", "recorded_at")
+    )
+    for customer_id, granted, source, recorded_at in rows:
+        decisions[customer_id] = ConsentDecision(granted, source, recorded_at)  # latest wins
+    return decisions

@@ -230,6 +230,28 @@ API_KEY_CACHE_SECONDS = env.env_int("API_KEY_CACHE_SECONDS", 5)
 RECOMMENDATIONS_ANSWER_SECONDS = env.env_int("RECOMMENDATIONS_ANSWER_SECONDS", 300)
 RECOMMENDATIONS_CATALOGUE_CHECK_SECONDS = env.env_int("RECOMMENDATIONS_CATALOGUE_CHECK_SECONDS", 1)
 
+# Where this site is reached from outside: tracking pixels, click redirects and unsubscribe
+# links in emails point here.
+SITE_URL = env.env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Campaign email. Each sender sends at most CAMPAIGNS_SEND_RATE messages a second (a campaign
+# may set its own); a customer gets at most CAMPAIGNS_FREQUENCY_CAP marketing emails in
+# CAMPAIGNS_FREQUENCY_DAYS days; nothing is sent during the quiet hours (local time,
+# "21-8" = 21:00 to 08:00) in the customer's zone (their timezone attribute, else their
+# country's, else CAMPAIGNS_DEFAULT_TIMEZONE).
+CAMPAIGNS_SEND_RATE = env.env_int("CAMPAIGNS_SEND_RATE", 500)
+CAMPAIGNS_FREQUENCY_CAP = env.env_int("CAMPAIGNS_FREQUENCY_CAP", 3)
+CAMPAIGNS_FREQUENCY_DAYS = env.env_int("CAMPAIGNS_FREQUENCY_DAYS", 7)
+CAMPAIGNS_QUIET_HOURS = env.env_str("CAMPAIGNS_QUIET_HOURS", "21-8")
+CAMPAIGNS_DEFAULT_TIMEZONE = env.env_str("CAMPAIGNS_DEFAULT_TIMEZONE", "UTC")
+# A sender holds the messages it claimed this long; a crashed sender's messages are sent by
+# the next one after it.
+CAMPAIGNS_CLAIM_SECONDS = env.env_int("CAMPAIGNS_CLAIM_SECONDS", 120)
+CAMPAIGNS_BATCH_SIZE = env.env_int("CAMPAIGNS_BATCH_SIZE", 200)
+# Products in emails link here ({sku} is replaced).
+CAMPAIGNS_PRODUCT_URL = env.env_str("CAMPAIGNS_PRODUCT_URL", "https://shop.example.com/p/{sku}")
+# Opens this soon after the send are a machine's (mail-privacy proxies, scanners).
+CAMPAIGNS_MACHINE_OPEN_SECONDS = env.env_int("CAMPAIGNS_MACHINE_OPEN_SECONDS", 2)
+
 # Event ingestion. Batches may be up to 5 MB (the contract); Django's 2.5 MB default would
 # refuse them before the view could answer with a clear 413.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024 + 64 * 1024

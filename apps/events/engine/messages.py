@@ -41,6 +41,11 @@ TRACK_EVENT_TYPES = {
     "order completed": "purchase",
     "email opened": "email_open",
     "email link clicked": "email_click",
+    "email sent": "email_sent",
+    "email delivered": "email_delivered",
+    "email bounced": "email_bounce",
+    "email marked as spam": "email_complaint",
+    "unsubscribed": "email_unsubscribe",
     "product_view": "product_view",
     "add_to_cart": "add_to_cart",
     "remove_from_cart": "remove_from_cart",
@@ -49,6 +54,11 @@ TRACK_EVENT_TYPES = {
     "purchase": "purchase",
     "email_open": "email_open",
     "email_click": "email_click",
+    "email_sent": "email_sent",
+    "email_delivered": "email_delivered",
+    "email_bounce": "email_bounce",
+    "email_complaint": "email_complaint",
+    "email_unsubscribe": "email_unsubscribe",
 }
 FIELD_ALIASES = {
     "messageId": "message_id",

@@ -1,0 +1,1 @@
+"""Pure engines of the campaigns app (no Django): experiment statistics, bandits, send time."""

@@ -1,0 +1,263 @@
+"""A campaign's life: created as a draft, launched (now or scheduled), planned into messages,
+sent by senders on the `email` queue, paused (by hand or automatically) and resumed,
+cancelled, done."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from apps.accounts.services import audit_log_record
+from apps.campaigns.choices import CampaignStatus, Channel, MessageStatus
+from apps.campaigns.models import Campaign, CampaignMessage
+from apps.campaigns.services.content import content_compile, message_preview
+from apps.campaigns.services.planning import campaign_plan
+from apps.campaigns.services.sending import SendResult, campaign_next_due, campaign_send_batches
+from apps.core.errors import Conflict, ValidationFailed
+
+DEFAULT_HTML = """<html><body style="font-family:Arial,sans-serif;color:#0f172a">
+<p>Hi {{ customer.first_name|default:"there" }},</p>
+<p>We picked these for you:</p>
+{% recommendations n=4 placement="email" %}
+<p><a href="https://shop.example.com/?from=email">Visit the shop</a></p>
+<p style="color:#64748b;font-size:12px">You get this email because you subscribed.
+<a href="{{ unsubscribe_url }}">Unsubscribe</a> or
+<a href="{{ preferences_url }}">change your preferences</a>.</p>
+</body></html>"""
+
+
+def _full_clean(campaign: Campaign) -> None:
+    try:
+        campaign.full_clean(exclude=["owner"])
+    except DjangoValidationError as error:
+        name, messages = next(iter(error.message_dict.items()))
+        raise ValidationFailed(f"{name}: {' '.join(messages)}", field=name) from None
+
+
+@transaction.atomic
+def campaign_create(
+    *,
+    name: str,
+    subject: str = "",
+    html_body: str = "",
+    segment_ids: list[int] | None = None,
+    excluded_segment_ids: list[int] | None = None,
+    all_customers: bool = False,
+    owner: Any = None,
+    **fields: Any,
+) -> Campaign:
+    """A draft campaign. Its content is checked when launched (and on every preview)."""
+    campaign = Campaign(
+        name=name.strip(),
+        subject=subject,
+        html_body=html_body or DEFAULT_HTML,
+        all_customers=all_customers,
+        owner=owner if getattr(owner, "pk", None) else None,
+        **fields,
+    )
+    _full_clean(campaign)
+    campaign.save()
+    if segment_ids:
+        campaign.segments.set(segment_ids)
+    if excluded_segment_ids:
+        campaign.excluded_segments.set(excluded_segment_ids)
+    audit_log_record(
+        action="campaign.create", target=f"campaign:{campaign.pk}", actor=owner,
+        data={"name": campaign.name},
+    )  # fmt: skip
+    return campaign
+
+
+def campaign_validate(*, campaign: Campaign) -> None:
+    """Raise ValidationFailed naming the field when the campaign cannot be sent as it is."""
+    if campaign.channel == Channel.EMAIL:
+        content_compile(campaign)
+        for variant in campaign.variants.all():
+            content_compile(campaign, variant)
+    elif not campaign.webhook_url:
+        raise ValidationFailed("webhook_url: the webhook channel needs an address", field="webhook_url")
+    if not campaign.all_customers and not campaign.segments.exists():
+        raise ValidationFailed(
+            "segments: choose at least one segment (or everyone)", field="segments"
+        )
+
+
+@transaction.atomic
+def campaign_launch(
+    *, campaign: Campaign, at: datetime | None = None, actor: Any = None, enqueue: bool = True
+) -> Campaign:
+    """Schedule the campaign (now when `at` is empty); a sender on the email queue plans and
+    sends it (`enqueue` False: the caller runs it). Why: nothing is sent from a web request,
+    and a crash resumes from the rows."""
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    if campaign.status not in (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED):
+        raise Conflict(f"status: a {campaign.status} campaign cannot be launched", field="status")
+    campaign_validate(campaign=campaign)
+    campaign.status = CampaignStatus.SCHEDULED
+    campaign.scheduled_at = at
+    campaign.save(update_fields=["status", "scheduled_at", "updated_at"])
+    audit_log_record(
+        action="campaign.launch", target=f"campaign:{campaign.pk}", actor=actor,
+        data={"at": at.isoformat() if at else None},
+    )  # fmt: skip
+    if not enqueue:
+        return campaign
+    from apps.campaigns.tasks import send_campaign_task
+
+    campaign_id = campaign.pk
+    countdown = max(0.0, (at - timezone.now()).total_seconds()) if at else 0.0
+    transaction.on_commit(
+        lambda: send_campaign_task.apply_async(args=[campaign_id], countdown=countdown)
+    )
+    return campaign
+
+
+def _set_status(campaign: Campaign, *, allowed: tuple[str, ...], status: str, **extra: Any) -> int:
+    return Campaign.objects.filter(pk=campaign.pk, status__in=allowed).update(
+        status=status, **extra
+    )
+
+
+def campaign_pause(*, campaign: Campaign, reason: str = "", actor: Any = None) -> Campaign:
+    """Stop sending after the current message; pending messages wait for a resume."""
+    if not _set_status(
+        campaign,
+        allowed=(CampaignStatus.SCHEDULED, CampaignStatus.SENDING),
+        status=CampaignStatus.PAUSED,
+        paused_reason=reason[:250] or "Paused by hand",
+    ):
+        raise Conflict(f"status: a {campaign.status} campaign cannot be paused", field="status")
+    audit_log_record(action="campaign.pause", target=f"campaign:{campaign.pk}", actor=actor)
+    campaign.refresh_from_db()
+    return campaign
+
+
+def campaign_resume(*, campaign: Campaign, actor: Any = None) -> Campaign:
+    if not _set_status(
+        campaign,
+        allowed=(CampaignStatus.PAUSED,),
+        status=CampaignStatus.SENDING,
+        paused_reason="",
+    ):
+        raise Conflict(f"status: a {campaign.status} campaign cannot be resumed", field="status")
+    audit_log_record(action="campaign.resume", target=f"campaign:{campaign.pk}", actor=actor)
+    from apps.campaigns.tasks import send_campaign_task
+
+    campaign_id = campaign.pk
+    transaction.on_commit(lambda: send_campaign_task.delay(campaign_id))
+    campaign.refresh_from_db()
+    return campaign
+
+
+def campaign_cancel(*, campaign: Campaign, actor: Any = None) -> Campaign:
+    """Stop for good: pending messages are never sent."""
+    if not _set_status(
+        campaign,
+        allowed=(
+            CampaignStatus.DRAFT,
+            CampaignStatus.SCHEDULED,
+            CampaignStatus.SENDING,
+            CampaignStatus.PAUSED,
+        ),
+        status=CampaignStatus.CANCELLED,
+        finished_at=timezone.now(),
+    ):
+        raise Conflict(f"status: a {campaign.status} campaign cannot be cancelled", field="status")
+    audit_log_record(action="campaign.cancel", target=f"campaign:{campaign.pk}", actor=actor)
+    campaign.refresh_from_db()
+    return campaign
+
+
+@dataclass
+class RunResult:
+    """A sender run: what planning made (first run only) and what was sent."""
+
+    campaign_id: int
+    status: str
+    sent: int = 0
+    failed: int = 0
+    holdout: int = 0
+    skipped: Counter = field(default_factory=Counter)
+    pending: int = 0
+    next_due: datetime | None = None
+    send: SendResult | None = None
+
+
+def campaign_run(*, campaign_id: int, max_batches: int | None = None, progress: Any = None) -> RunResult:
+    """Plan (once) and send what is due; mark done when nothing is left. What the sender
+    task runs, and `campaign send` in process. Safe to run twice at once or again after a
+    crash."""
+    campaign = Campaign.objects.get(pk=campaign_id)
+    if campaign.status == CampaignStatus.SCHEDULED:
+        if campaign.scheduled_at and campaign.scheduled_at > timezone.now():
+            return campaign_summary(campaign=campaign)
+        started = Campaign.objects.filter(
+            pk=campaign.pk, status=CampaignStatus.SCHEDULED
+        ).update(status=CampaignStatus.SENDING, started_at=timezone.now())
+        campaign.refresh_from_db()
+        if not started and campaign.status != CampaignStatus.SENDING:
+            return campaign_summary(campaign=campaign)
+    if campaign.status != CampaignStatus.SENDING:
+        return campaign_summary(campaign=campaign)
+    if campaign.planned_at is None:
+        campaign_plan(campaign=campaign)
+        Campaign.objects.filter(pk=campaign.pk).update(planned_at=timezone.now())
+    sent = campaign_send_batches(campaign=campaign, max_batches=max_batches, progress=progress)
+    if campaign_next_due(campaign=campaign) is None:
+        Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.SENDING).update(
+            status=CampaignStatus.DONE, finished_at=timezone.now()
+        )
+    campaign.refresh_from_db()
+    summary = campaign_summary(campaign=campaign)
+    summary.send = sent
+    return summary
+
+
+def campaign_summary(*, campaign: Campaign) -> RunResult:
+    """Messages per status and skips per reason, from the rows."""
+    result = RunResult(campaign_id=campaign.pk, status=campaign.status)
+    rows = CampaignMessage.objects.filter(campaign=campaign)
+    for status, reason, count in _grouped(rows):
+        if status == MessageStatus.SENT:
+            result.sent += count
+        elif status == MessageStatus.FAILED:
+            result.failed += count
+        elif status == MessageStatus.HOLDOUT:
+            result.holdout += count
+        elif status == MessageStatus.SKIPPED:
+            result.skipped[reason] += count
+        elif status == MessageStatus.PENDING:
+            result.pending += count
+    result.next_due = campaign_next_due(campaign=campaign) if result.pending else None
+    return result
+
+
+def _grouped(rows: Any) -> list[tuple[str, str, int]]:
+    from django.db.models import Count
+
+    return list(
+        rows.values("status", "skip_reason")
+        .annotate(count=Count("id"))
+        .values_list("status", "skip_reason", "count")
+    )
+
+
+__all__ = [
+    "DEFAULT_HTML",
+    "RunResult",
+    "campaign_cancel",
+    "campaign_create",
+    "campaign_launch",
+    "campaign_pause",
+    "campaign_resume",
+    "campaign_run",
+    "campaign_summary",
+    "campaign_validate",
+    "message_preview",
+]

@@ -1,0 +1,145 @@
+"""A campaign's audience turned into message rows: one per customer, each pending (with the
+earliest time it may go), skipped with its reason, or held out. Planning is idempotent: run
+again (a retried task), it adds only customers without a row."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from apps.campaigns.choices import MessageStatus
+from apps.campaigns.engine.assignment import assign
+from apps.campaigns.engine.zones import customer_zone
+from apps.campaigns.models import Campaign, CampaignMessage
+from apps.campaigns.services.guards import skip_reasons
+from apps.core.errors import ValidationFailed
+from apps.customers.selectors import customer_all_ids, customers_by_ids
+from apps.segments.selectors import segment_member_customer_ids
+
+CHUNK = 2000
+
+
+@dataclass
+class PlanResult:
+    """What planning produced: rows per status and skips per reason (this call's rows)."""
+
+    audience: int = 0
+    created: int = 0
+    statuses: Counter = field(default_factory=Counter)
+    skipped: Counter = field(default_factory=Counter)
+
+
+def audience_ids(campaign: Campaign) -> list[int]:
+    """Customer ids of the audience (any of the segments, or everyone) minus the members of
+    the excluded segments, sorted."""
+    if campaign.all_customers:
+        ids = set(customer_all_ids().values_list("id", flat=True))
+    else:
+        ids = set()
+        for segment in campaign.segments.all():
+            ids.update(
+                segment_member_customer_ids(segment_id=segment.pk).values_list(
+                    "customer_id", flat=True
+                )
+            )
+    for segment in campaign.excluded_segments.all():
+        ids.difference_update(
+            segment_member_customer_ids(segment_id=segment.pk).values_list(
+                "customer_id", flat=True
+            )
+        )
+    return sorted(ids)
+
+
+def quiet_hours() -> tuple[int, int] | None:
+    """CAMPAIGNS_QUIET_HOURS as (start hour, end hour); None when empty."""
+    text = str(settings.CAMPAIGNS_QUIET_HOURS).strip()
+    if not text:
+        return None
+    try:
+        start, end = (int(part) for part in text.split("-"))
+    except ValueError:
+        raise ValidationFailed(
+            f"CAMPAIGNS_QUIET_HOURS: {text!r} is not like 21-8", field="CAMPAIGNS_QUIET_HOURS"
+        ) from None
+    if not (0 <= start <= 23 and 0 <= end <= 23) or start == end:
+        raise ValidationFailed(
+            f"CAMPAIGNS_QUIET_HOURS: {text!r} needs two different hours 0-23",
+            field="CAMPAIGNS_QUIET_HOURS",
+        )
+    return start, end
+
+
+def quiet_hours_end(moment: datetime, zone: Any, hours: tuple[int, int] | None) -> datetime:
+    """`moment` if it is outside the quiet hours in `zone`, else when they end there."""
+    if hours is None:
+        return moment
+    start, end = hours
+    local = moment.astimezone(zone)
+    hour = local.hour
+    quiet = start <= hour < end if start < end else hour >= start or hour < end
+    if not quiet:
+        return moment
+    day = local.date() if hour < end else local.date() + timedelta(days=1)
+    wake = datetime(day.year, day.month, day.day, end, tzinfo=zone)
+    return wake.astimezone(moment.tzinfo)
+
+
+def campaign_plan(*, campaign: Campaign, now: datetime | None = None) -> PlanResult:
+    """Create the campaign's message rows for every audience member without one."""
+    now = now or timezone.now()
+    start = max(now, campaign.scheduled_at) if campaign.scheduled_at else now
+    hours = quiet_hours() if campaign.respect_quiet_hours else None
+    variants = [(variant.key, variant.weight) for variant in campaign.variants.all()]
+    result = PlanResult()
+    ids = audience_ids(campaign)
+    result.audience = len(ids)
+    existing = set(
+        CampaignMessage.objects.filter(campaign=campaign).values_list("customer_id", flat=True)
+    )
+    todo = [customer_id for customer_id in ids if customer_id not in existing]
+    for offset in range(0, len(todo), CHUNK):
+        customers = customers_by_ids(customer_ids=todo[offset : offset + CHUNK])
+        reasons = skip_reasons(
+            {pk: customer.email for pk, customer in customers.items()},
+            now=now,
+            frequency_cap=not campaign.ignore_frequency_cap,
+        )
+        rows = []
+        for pk, customer in customers.items():
+            held_out, variant = assign(
+                salt=f"campaign:{campaign.pk}",
+                key=str(pk),
+                holdout_percent=campaign.holdout_percent,
+                variants=variants,
+            )
+            row = CampaignMessage(
+                campaign=campaign,
+                customer_id=pk,
+                email=customer.email.lower(),
+                variant=variant,
+                send_after=start,
+            )
+            if held_out:
+                row.status = MessageStatus.HOLDOUT
+            elif pk in reasons:
+                row.status = MessageStatus.SKIPPED
+                row.skip_reason = reasons[pk]
+                result.skipped[reasons[pk]] += 1
+            elif hours is not None:
+                zone = customer_zone(
+                    zone_name=str((customer.attributes or {}).get("timezone", "")),
+                    country=customer.country,
+                    default=str(settings.CAMPAIGNS_DEFAULT_TIMEZONE),
+                )
+                row.send_after = quiet_hours_end(start, zone, hours)
+            result.statuses[row.status] += 1
+            rows.append(row)
+        created = CampaignMessage.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+        result.created += len(created)
+    return result

@@ -1,0 +1,44 @@
+"""Celery entry points of campaigns (house rule 7): each calls one service.
+
+A sender run is safe to repeat or to run beside another (rows are claimed, and each is marked
+sent once); `resume_campaigns_task` (every minute) starts a sender for any campaign that has
+due messages nobody holds: after a crash, or when quiet hours end.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.utils import timezone
+
+from apps.campaigns.services import campaign_run
+from apps.campaigns.services.sending import campaigns_due
+from apps.core.choices import Queue
+
+EMAIL_QUEUE = Queue.EMAIL.value
+
+
+@shared_task(
+    name="campaigns.send_campaign_task",
+    queue=EMAIL_QUEUE,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    time_limit=3600,
+    soft_time_limit=3540,
+)
+def send_campaign_task(campaign_id: int) -> dict:
+    """Plan (first run) and send the campaign's due messages; come back when the next ones
+    are due (quiet hours, deferred retries)."""
+    result = campaign_run(campaign_id=campaign_id)
+    if result.next_due is not None:
+        wait = max(1.0, (result.next_due - timezone.now()).total_seconds())
+        send_campaign_task.apply_async(args=[campaign_id], countdown=wait, queue=EMAIL_QUEUE)
+    return {"campaign_id": campaign_id, "status": result.status, "sent": result.sent}
+
+
+@shared_task(name="campaigns.resume_campaigns_task", queue=EMAIL_QUEUE, time_limit=60)
+def resume_campaigns_task() -> list[int]:
+    """Start a sender for each campaign with due messages that no sender holds."""
+    campaign_ids = campaigns_due()
+    for campaign_id in campaign_ids:
+        send_campaign_task.apply_async(args=[campaign_id], queue=EMAIL_QUEUE)
+    return campaign_ids

@@ -1,0 +1,258 @@
+"""Planning, guards and sending through a real SMTP server (aiosmtpd)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from apps.campaigns.choices import CampaignStatus, MessageStatus, SkipReason
+from apps.campaigns.models import CampaignMessage, Suppression
+from apps.campaigns.services import (
+    campaign_launch,
+    campaign_plan,
+    campaign_run,
+    email_unsubscribe,
+)
+from apps.campaigns.services import tracking
+from apps.campaigns.services.transport import Transport
+from apps.campaigns.tests.factories import CampaignFactory, SuppressionFactory, subscriber
+from apps.customers.tests.factories import ConsentFactory, CustomerFactory
+from apps.events.models import Event
+
+pytestmark = pytest.mark.django_db
+
+
+def _launched(**fields):
+    campaign = CampaignFactory(**fields)
+    return campaign_launch(campaign=campaign, enqueue=False)
+
+
+def test_plan_gives_each_customer_one_row_with_the_guard_that_stops_them():
+    # given customers in every situation
+    ok = subscriber()
+    no_email = subscriber(email="")
+    never_asked = CustomerFactory()
+    withdrew = CustomerFactory()
+    ConsentFactory(customer=withdrew, granted=True)
+    ConsentFactory(customer=withdrew, granted=False, recorded_at=timezone.now(), source="api")
+    unsubscribed = CustomerFactory()
+    ConsentFactory(customer=unsubscribed, granted=True)
+    ConsentFactory(
+        customer=unsubscribed, granted=False, recorded_at=timezone.now(), source="unsubscribe:x"
+    )
+    bounced = subscriber()
+    SuppressionFactory(email=bounced.email)
+    capped = subscriber()
+    earlier = CampaignFactory()
+    for _ in range(3):
+        other = CampaignFactory()
+        CampaignMessage.objects.create(
+            campaign=other, customer=capped, email=capped.email, status="sent",
+            send_after=timezone.now(), sent_at=timezone.now() - timedelta(days=2),
+        )  # fmt: skip
+    CampaignMessage.objects.create(  # 8 days ago: outside the 7-day cap
+        campaign=earlier, customer=ok, email=ok.email, status="sent",
+        send_after=timezone.now(), sent_at=timezone.now() - timedelta(days=8),
+    )  # fmt: skip
+    campaign = CampaignFactory()
+
+    # when it is planned twice (a retried task)
+    first = campaign_plan(campaign=campaign)
+    campaign_plan(campaign=campaign)
+
+    # then every customer has exactly one row, with the reason that applies
+    rows = {m.customer_id: m for m in CampaignMessage.objects.filter(campaign=campaign)}
+    assert len(rows) == CustomerFactory._meta.model.objects.count()
+    assert rows[ok.pk].status == MessageStatus.PENDING
+    assert {rows[c.pk].skip_reason for c in (no_email,)} == {SkipReason.NO_EMAIL}
+    assert rows[never_asked.pk].skip_reason == SkipReason.CONSENT
+    assert rows[withdrew.pk].skip_reason == SkipReason.CONSENT
+    assert rows[unsubscribed.pk].skip_reason == SkipReason.UNSUBSCRIBED
+    assert rows[bounced.pk].skip_reason == SkipReason.SUPPRESSED
+    assert rows[capped.pk].skip_reason == SkipReason.FREQUENCY_CAP
+    assert first.skipped[SkipReason.FREQUENCY_CAP] == 1
+
+
+def test_holdout_and_variants_are_deterministic_and_near_their_shares():
+    # given 400 subscribers and a campaign with a 20% holdout and two variants
+    for _ in range(400):
+        subscriber()
+    campaign = CampaignFactory(holdout_percent=20)
+    campaign.variants.create(key="A", weight=1)
+    campaign.variants.create(key="B", weight=1)
+
+    # when planned
+    campaign_plan(campaign=campaign)
+
+    # then about a fifth is held out, the rest split between A and B, by a fixed hash
+    rows = CampaignMessage.objects.filter(campaign=campaign)
+    held = rows.filter(status=MessageStatus.HOLDOUT).count()
+    assert 50 <= held <= 110
+    a = rows.filter(variant="A").count()
+    assert 150 <= a <= 250
+    again = CampaignFactory(pk=None, holdout_percent=20)
+    assert again.pk != campaign.pk
+    from apps.campaigns.engine.assignment import assign
+
+    for row in rows[:50]:
+        assert assign(
+            salt=f"campaign:{campaign.pk}", key=str(row.customer_id), holdout_percent=20,
+            variants=[("A", 1), ("B", 1)],
+        ) == (row.status == MessageStatus.HOLDOUT, row.variant)  # fmt: skip
+
+
+def test_quiet_hours_hold_a_message_until_morning_in_the_customers_zone(settings):
+    # given quiet hours 21-8 and a customer in Tokyo at 23:30 their time
+    settings.CAMPAIGNS_QUIET_HOURS = "21-8"
+    tokyo = subscriber(country="JP")
+    berlin = subscriber(country="DE", attributes={"timezone": "Europe/Berlin"})
+    campaign = CampaignFactory(respect_quiet_hours=True)
+    now = datetime(2026, 11, 29, 14, 30, tzinfo=UTC)  # 23:30 in Tokyo, 15:30 in Berlin
+
+    # when planned
+    campaign_plan(campaign=campaign, now=now)
+
+    # then Tokyo waits until 08:00 local (23:00 UTC), Berlin goes now
+    rows = {m.customer_id: m for m in CampaignMessage.objects.filter(campaign=campaign)}
+    assert rows[tokyo.pk].send_after == datetime(2026, 11, 29, 23, 0, tzinfo=UTC)
+    assert rows[berlin.pk].send_after == now
+
+
+def test_a_campaign_reaches_every_subscriber_once_with_tracking_and_headers(smtp_sink, settings):
+    # given three subscribers and one customer without consent
+    settings.SITE_URL = "https://mkt.example.com"
+    people = [subscriber(first_name=name) for name in ("Ann", "Bo", "Cy")]
+    CustomerFactory()
+    campaign = _launched(
+        subject="Hi {{ customer.first_name }}",
+        html_body=(
+            '<html><body><p>Hello {{ customer.first_name|default:"there" }}</p>'
+            '<a href="https://shop.example.com/sale?x=1">Sale</a>'
+            '<a href="{{ unsubscribe_url }}">Unsubscribe</a></body></html>'
+        ),
+    )
+
+    # when it runs, and runs again (a retried task)
+    result = campaign_run(campaign_id=campaign.pk)
+    again = campaign_run(campaign_id=campaign.pk)
+
+    # then each subscriber got exactly one email, and the campaign is done
+    assert sorted(smtp_sink.recipients()) == sorted(p.email for p in people)
+    assert result.sent == 3 and again.sent == 3
+    assert result.skipped == {SkipReason.CONSENT: 1}
+    assert result.status == CampaignStatus.DONE
+    message = next(r.message() for r in smtp_sink.received if r.recipients == [people[0].email])
+    row = CampaignMessage.objects.get(campaign=campaign, customer=people[0])
+    assert message["Subject"] == "Hi Ann"
+    assert message["Message-ID"] == f"<{row.token}@mkt.example.com>"
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert tracking.unsubscribe_url(row.token) in message["List-Unsubscribe"]
+    html = message.get_body(("html",)).get_content()
+    text = message.get_body(("plain",)).get_content()
+    assert tracking.open_url(row.token) in html
+    assert "Hello Ann" in text
+    # the shop link goes through the signed click redirect, carrying UTM parameters
+    click = next(
+        part.split('"')[0]
+        for part in html.split('href="')[1:]
+        if part.startswith("https://mkt.example.com/e/c/")
+    ).replace("&amp;", "&")
+    destination = parse_qs(urlsplit(click).query)["u"][0]
+    assert destination.startswith("https://shop.example.com/sale?x=1&utm_source=smartmkt")
+    assert f"utm_campaign={campaign.pk}-" in destination
+    # the unsubscribe link is left as it is (not wrapped in the click redirect)
+    assert f'href="{tracking.unsubscribe_url(row.token)}"' in html
+    # every send is an email_sent event on the customer
+    sent_events = Event.objects.filter(event_type="email_sent", source="campaigns")
+    assert sorted(sent_events.values_list("customer_id", flat=True)) == sorted(
+        p.pk for p in people
+    )
+
+
+def test_a_row_another_sender_marked_first_is_abandoned_before_delivery(smtp_sink):
+    # given a message
+    person = subscriber()
+    campaign = _launched()
+    campaign_plan(campaign=campaign)
+    row = CampaignMessage.objects.get(campaign=campaign)
+    from django.core.mail import EmailMessage
+
+    email = EmailMessage("s", "b", "from@example.com", [person.email])
+
+    # when the transport's commit finds the row taken
+    with Transport() as transport:
+        outcome = transport.send(email, lambda: False)
+        # and the connection still works for the next message
+        delivered = transport.send(email, lambda: True)
+
+    # then nothing was delivered for the first, the second went
+    assert outcome.status == "abandoned"
+    assert delivered.status == "sent"
+    assert len(smtp_sink.received) == 1
+    assert row.status == MessageStatus.PENDING
+
+
+def test_a_refused_address_fails_is_suppressed_and_bounces_pause_the_campaign(smtp_sink):
+    # given 110 subscribers of which 10 do not exist at the server (9% > the 5% threshold)
+    people = [subscriber() for _ in range(110)]
+    smtp_sink.refuse = {p.email for p in people[:10]}
+    campaign = _launched()
+
+    # when it runs
+    result = campaign_run(campaign_id=campaign.pk)
+
+    # then those are failed and suppressed, and the campaign paused itself
+    failed = CampaignMessage.objects.filter(campaign=campaign, status=MessageStatus.FAILED)
+    assert sorted(failed.values_list("email", flat=True)) == sorted(smtp_sink.refuse)
+    assert set(Suppression.objects.values_list("email", flat=True)) == smtp_sink.refuse
+    assert result.status == CampaignStatus.PAUSED
+    campaign.refresh_from_db()
+    assert campaign.paused_reason.startswith("Paused automatically: bounce rate")
+
+
+def test_an_unsubscribe_between_planning_and_sending_is_honoured(smtp_sink):
+    # given a planned campaign
+    stays, leaves = subscriber(), subscriber()
+    campaign = _launched()
+    campaign_run(campaign_id=campaign.pk, max_batches=0)
+    row = CampaignMessage.objects.get(campaign=campaign, customer=leaves)
+
+    # when one of them unsubscribes (from an earlier email's link) before the batch goes
+    email_unsubscribe(
+        token=str(row.token), signature=tracking.unsubscribe_url(row.token).rsplit("/", 1)[1]
+    )
+    campaign_run(campaign_id=campaign.pk)
+
+    # then only the other one gets it
+    assert smtp_sink.recipients() == [stays.email]
+    row.refresh_from_db()
+    assert (row.status, row.skip_reason) == (MessageStatus.SKIPPED, SkipReason.UNSUBSCRIBED)
+
+
+def test_campaign_send_command_reports_sent_and_skips(smtp_sink, capsys):
+    # given two subscribers and one without an address
+    subscriber(), subscriber()
+    subscriber(email="")
+
+    # when sent from the command line to everyone
+    call_command("campaign", "send", "--segment", "all", "--subject", "Hi", "--json")
+
+    # then it prints one document with the contract's keys
+    import json
+
+    document = json.loads(capsys.readouterr().out)
+    assert document["sent"] == 2
+    assert document["skipped"] == {"no_email": 1}
+    assert document["status"] == "done"
+    assert len(smtp_sink.received) == 2
+
+
+def test_campaign_send_command_names_an_unknown_segment():
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="segment 'nope' does not exist"):
+        call_command("campaign", "send", "--segment", "nope", "--json")
