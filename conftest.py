@@ -6,6 +6,9 @@ import os
 
 import pytest
 
+# Shared fixtures: a real SMTP server (`smtp_sink`).
+pytest_plugins = ["tests.smtp_sink"]
+
 
 def pytest_configure(config: pytest.Config) -> None:
     if (

@@ -33,12 +33,13 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import sys
 import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+
+from django_setup import setup_django as django_database_setup  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 DATABASE_URL = os.environ.get(
@@ -103,24 +104,7 @@ def log(message: str) -> None:
 
 
 def setup_django() -> None:
-    os.environ["DATABASE_URL"] = DATABASE_URL
-    os.environ.setdefault("SMARTMKT_READ_DOTENV", "0")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "smartmkt.settings.local"
-    os.environ["DEBUG"] = "0"  # DEBUG keeps every SQL query in memory
-    os.environ.pop("REDIS_URL", None)
-    database = DATABASE_URL.rsplit("/", 1)[1]
-    subprocess.run(
-        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-c", f"CREATE DATABASE {database}"],
-        capture_output=True,
-        check=False,
-    )
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", "--noinput", verbosity=0)
+    django_database_setup(DATABASE_URL)
 
 
 def generate(customers: int, now: Any) -> dict[str, float]:

@@ -1,14 +1,14 @@
 """Celery entry points of campaigns (house rule 7): each calls one service.
 
 A sender run is safe to repeat or to run beside another (rows are claimed, and each is marked
-sent once); `resume_campaigns_task` (every minute) starts a sender for any campaign that has
-due messages nobody holds: after a crash, or when quiet hours end.
+sent once); `resume_campaigns_task` (every minute) starts senders for any campaign that has
+due messages and no live sender: after a crash, or when quiet hours end.
 """
 
 from __future__ import annotations
 
 from celery import shared_task
-from django.utils import timezone
+from django.conf import settings
 
 from apps.campaigns.services import campaign_run
 from apps.campaigns.services.sending import campaigns_due
@@ -26,13 +26,18 @@ EMAIL_QUEUE = Queue.EMAIL.value
     soft_time_limit=3540,
 )
 def send_campaign_task(campaign_id: int) -> dict:
-    """Plan (first run) and send the campaign's due messages; come back when the next ones
-    are due (quiet hours, deferred retries)."""
+    """Plan (first run) and send the campaign's due messages. Messages due later (quiet
+    hours, deferred retries) are picked up by `resume_campaigns_task`: no long countdowns,
+    which the Redis broker would deliver twice after its visibility timeout."""
     result = campaign_run(campaign_id=campaign_id)
-    if result.next_due is not None:
-        wait = max(1.0, (result.next_due - timezone.now()).total_seconds())
-        send_campaign_task.apply_async(args=[campaign_id], countdown=wait, queue=EMAIL_QUEUE)
     return {"campaign_id": campaign_id, "status": result.status, "sent": result.sent}
+
+
+def senders_start(campaign_id: int, *, countdown: float = 0.0) -> None:
+    """CAMPAIGNS_SENDERS sender tasks for the campaign: the worker pool runs them side by
+    side (the rows they claim never overlap)."""
+    for _ in range(max(1, int(settings.CAMPAIGNS_SENDERS))):
+        send_campaign_task.apply_async(args=[campaign_id], countdown=countdown, queue=EMAIL_QUEUE)
 
 
 @shared_task(name="campaigns.resume_campaigns_task", queue=EMAIL_QUEUE, time_limit=60)
@@ -40,5 +45,5 @@ def resume_campaigns_task() -> list[int]:
     """Start a sender for each campaign with due messages that no sender holds."""
     campaign_ids = campaigns_due()
     for campaign_id in campaign_ids:
-        send_campaign_task.apply_async(args=[campaign_id], queue=EMAIL_QUEUE)
+        senders_start(campaign_id)
     return campaign_ids

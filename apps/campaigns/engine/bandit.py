@@ -428,7 +428,8 @@ def _check_arms(arms: Sequence[Arm], reward: str) -> None:
                 raise ValueError(f"arm {arm.name}: {field_name} must be a number >= 0 ({money})")
         if reward in PER_COST_REWARDS and arm.cost is None:
             raise ValueError(f"arm {arm.name}: reward {reward} needs its cost")
-        if reward == "revenue_per_cost" and arm.revenue is None:
+        if reward == "revenue_per_cost" and arm.revenue is None and arm.conversions > 0:
+            # No conversions, no revenue to know: the pooled value per conversion stands in.
             raise ValueError(f"arm {arm.name}: reward {reward} needs its revenue")
 
 

@@ -308,11 +308,9 @@ class VariantData:
             raise StatisticsInputError(
                 "CUPED covariates are supported for mean and proportion metrics"
             )
-        covariate_variance = self.covariate_variance
-        covariance = self.covariate_covariance
-        if covariance**2 > covariate_variance * _metric_sample_variance(self.metric) * (
-            1 + 1e-7
-        ) + (_ROUNDING_TOLERANCE):
+        # Cauchy-Schwarz: Cov² ≤ Var(x)·Var(y), else the adjusted variance could go negative.
+        bound = self.covariate_variance * _metric_sample_variance(self.metric)
+        if self.covariate_covariance**2 > bound * (1 + 1e-7) + _ROUNDING_TOLERANCE:
             raise StatisticsInputError(
                 "sum_xy gives a covariance larger than the metric and covariate variances "
                 "allow (|correlation| > 1)"
@@ -354,7 +352,7 @@ def _metric_sample_variance(metric: MetricSummary) -> float:
 @dataclass(frozen=True)
 class ArmMoments:
     """Per-unit moments of one arm as the tests use them; with CUPED, ``mean`` and ``variance``
-    are those of the adjusted metric y - θ(x - ·) and the unadjusted ones are kept for the
+    are those of the adjusted metric y - θx and the unadjusted ones are kept for the
     relative lift's denominator."""
 
     n: int
@@ -435,10 +433,10 @@ class CupedAdjustment:
 
 
 def cuped_adjust(control: VariantData, treatment: VariantData) -> CupedAdjustment:
-    """Adjust both arms with the pooled θ (Deng et al. 2013, "CUPED"): y_adj = y - θ(x̄ - ·),
-    Var(y_adj) = Var(y) + θ² Var(x) - 2θ Cov(y, x). With θ = Cov/Var(x) this is Var(y)(1 - ρ²)
-    per arm when the arms share the pooled slope, never above Var(y) by more than the slope
-    mismatch between arms."""
+    """Adjust both arms with the pooled θ (Deng et al. 2013, "CUPED"): per arm the mean of
+    y - θx, with Var(y - θx) = Var(y) + θ² Var(x) - 2θ Cov(y, x). When θ equals the arm's own
+    slope Cov/Var(x) this is Var(y)(1 - ρ²); the shared pooled θ keeps the difference unbiased
+    (x is balanced by randomisation) at a tiny cost when the arms' slopes differ."""
     theta = cuped_theta(control, treatment)
     return CupedAdjustment(
         theta=theta,
@@ -658,7 +656,7 @@ class ComparisonResult:
     variance_reduction: float | None = None
 
 
-def _degrees_for(distribution: ReferenceDistribution, metric: MetricSummary) -> bool:
+def _uses_t(distribution: ReferenceDistribution, metric: MetricSummary) -> bool:
     """Whether the fixed-horizon test uses Student's t (else the normal)."""
     if distribution == "t":
         return True
@@ -930,7 +928,7 @@ def compare(
         alpha=config.alpha,
         sequential=config.sequential,
         sequential_tuning=config.sequential_tuning,
-        use_t=_degrees_for(config.reference_distribution, control.metric),
+        use_t=_uses_t(config.reference_distribution, control.metric),
     )
 
 

@@ -81,7 +81,9 @@ def campaign_validate(*, campaign: Campaign) -> None:
         for variant in campaign.variants.all():
             content_compile(campaign, variant)
     elif not campaign.webhook_url:
-        raise ValidationFailed("webhook_url: the webhook channel needs an address", field="webhook_url")
+        raise ValidationFailed(
+            "webhook_url: the webhook channel needs an address", field="webhook_url"
+        )
     if not campaign.all_customers and not campaign.segments.exists():
         raise ValidationFailed(
             "segments: choose at least one segment (or everyone)", field="segments"
@@ -108,13 +110,11 @@ def campaign_launch(
     )  # fmt: skip
     if not enqueue:
         return campaign
-    from apps.campaigns.tasks import send_campaign_task
+    if at is None or at <= timezone.now():  # later: resume_campaigns_task starts it on time
+        from apps.campaigns.tasks import senders_start
 
-    campaign_id = campaign.pk
-    countdown = max(0.0, (at - timezone.now()).total_seconds()) if at else 0.0
-    transaction.on_commit(
-        lambda: send_campaign_task.apply_async(args=[campaign_id], countdown=countdown)
-    )
+        campaign_id = campaign.pk
+        transaction.on_commit(lambda: senders_start(campaign_id))
     return campaign
 
 
@@ -147,10 +147,10 @@ def campaign_resume(*, campaign: Campaign, actor: Any = None) -> Campaign:
     ):
         raise Conflict(f"status: a {campaign.status} campaign cannot be resumed", field="status")
     audit_log_record(action="campaign.resume", target=f"campaign:{campaign.pk}", actor=actor)
-    from apps.campaigns.tasks import send_campaign_task
+    from apps.campaigns.tasks import senders_start
 
     campaign_id = campaign.pk
-    transaction.on_commit(lambda: send_campaign_task.delay(campaign_id))
+    transaction.on_commit(lambda: senders_start(campaign_id))
     campaign.refresh_from_db()
     return campaign
 
@@ -189,7 +189,9 @@ class RunResult:
     send: SendResult | None = None
 
 
-def campaign_run(*, campaign_id: int, max_batches: int | None = None, progress: Any = None) -> RunResult:
+def campaign_run(
+    *, campaign_id: int, max_batches: int | None = None, progress: Any = None
+) -> RunResult:
     """Plan (once) and send what is due; mark done when nothing is left. What the sender
     task runs, and `campaign send` in process. Safe to run twice at once or again after a
     crash."""
@@ -197,9 +199,9 @@ def campaign_run(*, campaign_id: int, max_batches: int | None = None, progress: 
     if campaign.status == CampaignStatus.SCHEDULED:
         if campaign.scheduled_at and campaign.scheduled_at > timezone.now():
             return campaign_summary(campaign=campaign)
-        started = Campaign.objects.filter(
-            pk=campaign.pk, status=CampaignStatus.SCHEDULED
-        ).update(status=CampaignStatus.SENDING, started_at=timezone.now())
+        started = Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.SCHEDULED).update(
+            status=CampaignStatus.SENDING, started_at=timezone.now()
+        )
         campaign.refresh_from_db()
         if not started and campaign.status != CampaignStatus.SENDING:
             return campaign_summary(campaign=campaign)

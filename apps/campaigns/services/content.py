@@ -111,7 +111,7 @@ def message_render(
         "_product_url": settings.CAMPAIGNS_PRODUCT_URL,
     }
     subject = " ".join(content.subject.render(Context(values, autoescape=False)).split())
-    html = content.html.render(Context(values))
+    html: str = str(content.html.render(Context(values)))
     utm = {**content.utm, "utm_content": variant} if variant else content.utm
 
     def rewrite(url: str) -> str | None:
@@ -128,8 +128,9 @@ def message_render(
         )
         closing = html.lower().rfind("</body>")
         html = html[:closing] + pixel + html[closing:] if closing >= 0 else html + pixel
+    text: str
     if content.text is not None:
-        text = content.text.render(Context(values, autoescape=False))
+        text = str(content.text.render(Context(values, autoescape=False)))
     else:
         text = html_to_text(html)
     return RenderedEmail(subject=subject, html=html, text=text)

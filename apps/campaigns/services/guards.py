@@ -57,8 +57,10 @@ def skip_reasons(
         decision = decisions.get(customer_id)
         if not email:
             reasons[customer_id] = SkipReason.NO_EMAIL
-        elif decision is not None and not decision.granted and (
-            decision.source.startswith(UNSUBSCRIBE_SOURCE)
+        elif (
+            decision is not None
+            and not decision.granted
+            and (decision.source.startswith(UNSUBSCRIBE_SOURCE))
         ):
             reasons[customer_id] = SkipReason.UNSUBSCRIBED
         elif decision is None or not decision.granted:

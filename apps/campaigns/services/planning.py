@@ -49,9 +49,7 @@ def audience_ids(campaign: Campaign) -> list[int]:
             )
     for segment in campaign.excluded_segments.all():
         ids.difference_update(
-            segment_member_customer_ids(segment_id=segment.pk).values_list(
-                "customer_id", flat=True
-            )
+            segment_member_customer_ids(segment_id=segment.pk).values_list("customer_id", flat=True)
         )
     return sorted(ids)
 

@@ -4,6 +4,7 @@ or grants email-marketing consent, recorded as a consent decision like any other
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -27,19 +28,19 @@ class Preferences:
     subscribed: bool
 
 
-def _message(token: str, signature: str) -> CampaignMessage:
+def _message(token: str, signature: str) -> tuple[CampaignMessage, Any]:
     signature_check("unsubscribe", token, signature)
     message = message_by_token(token)
     if message.customer is None:
         raise NotFound("this link is not valid any more", code="link_invalid")
-    return message
+    return message, message.customer
 
 
 def preferences_get(*, token: str, signature: str) -> Preferences:
-    message = _message(token, signature)
+    message, customer = _message(token, signature)
     decision = consent_decisions(
-        customer_ids=[message.customer_id], purpose=ConsentPurpose.EMAIL_MARKETING
-    ).get(message.customer_id or 0)
+        customer_ids=[customer.pk], purpose=ConsentPurpose.EMAIL_MARKETING
+    ).get(customer.pk)
     return Preferences(
         token=token,
         email=message.email,
@@ -52,11 +53,11 @@ def preferences_get(*, token: str, signature: str) -> Preferences:
 def email_unsubscribe(*, token: str, signature: str, how: str = "link") -> Preferences:
     """Withdraw the reader's email-marketing consent (idempotent) and store an
     email_unsubscribe event. Why: one click must be enough, and every later send checks it."""
-    message = _message(token, signature)
+    message, customer = _message(token, signature)
     current = preferences_get(token=token, signature=signature)
     if current.subscribed:
         consent_record(
-            customer=message.customer,
+            customer=customer,
             purpose=ConsentPurpose.EMAIL_MARKETING,
             granted=False,
             source=f"{UNSUBSCRIBE_SOURCE}:campaign {message.campaign_id}",
@@ -84,9 +85,9 @@ def email_unsubscribe(*, token: str, signature: str, how: str = "link") -> Prefe
 @transaction.atomic
 def email_resubscribe(*, token: str, signature: str) -> Preferences:
     """Grant email-marketing consent again from the preference centre."""
-    message = _message(token, signature)
+    message, customer = _message(token, signature)
     consent_record(
-        customer=message.customer,
+        customer=customer,
         purpose=ConsentPurpose.EMAIL_MARKETING,
         granted=True,
         source="preference_centre",

@@ -197,7 +197,9 @@ def pause_check(campaign: Campaign) -> bool:
         return False
     reason = ""
     if counts["bounced"] / sent > campaign.bounce_pause_rate:
-        reason = f"bounce rate {counts['bounced'] / sent:.1%} passed {campaign.bounce_pause_rate:.1%}"
+        reason = (
+            f"bounce rate {counts['bounced'] / sent:.1%} passed {campaign.bounce_pause_rate:.1%}"
+        )
     elif counts["complained"] / sent > campaign.complaint_pause_rate:
         reason = (
             f"complaint rate {counts['complained'] / sent:.2%} passed "
@@ -275,7 +277,7 @@ def campaign_send_batches(
                 result.batches += 1
                 gone = {m.pk for m in batch if m.customer is None}
                 reasons = skip_reasons(
-                    {m.customer_id: m.email for m in batch if m.pk not in gone},
+                    {m.customer_id: m.email for m in batch if m.customer_id is not None},
                     now=now,
                     frequency_cap=not campaign.ignore_frequency_cap,
                 )
@@ -321,9 +323,18 @@ def campaign_next_due(*, campaign: Campaign) -> datetime | None:
 
 
 def campaigns_due(*, now: datetime | None = None) -> list[int]:
-    """Campaigns being sent (or scheduled for now) with due messages nobody holds, or
-    scheduled ones whose time came: those a sender should be started for."""
+    """Campaigns being sent with due messages and no live sender (no row held), scheduled
+    ones whose time came, and unplanned ones: those senders should be started for."""
     now = now or timezone.now()
+    live = set(
+        CampaignMessage.objects.filter(
+            campaign__status=CampaignStatus.SENDING,
+            status=MessageStatus.PENDING,
+            claimed_until__gte=now,
+        )
+        .values_list("campaign_id", flat=True)
+        .distinct()
+    )
     sending = set(
         CampaignMessage.objects.filter(
             campaign__status=CampaignStatus.SENDING,
@@ -340,7 +351,8 @@ def campaigns_due(*, now: datetime | None = None) -> list[int]:
         .values_list("id", flat=True)
     )
     unplanned = set(
-        Campaign.objects.filter(status=CampaignStatus.SENDING, planned_at__isnull=True)
-        .values_list("id", flat=True)
+        Campaign.objects.filter(status=CampaignStatus.SENDING, planned_at__isnull=True).values_list(
+            "id", flat=True
+        )
     )
-    return sorted(sending | scheduled | unplanned)
+    return sorted((sending - live) | scheduled | unplanned)

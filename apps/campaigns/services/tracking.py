@@ -187,9 +187,7 @@ def click_record(
             CampaignMessage.objects.filter(pk=message.pk, opened_at__isnull=True).update(
                 opened_at=now
             )
-            CampaignMessage.objects.filter(pk=message.pk).update(
-                click_count=F("click_count") + 1
-            )
+            CampaignMessage.objects.filter(pk=message.pk).update(click_count=F("click_count") + 1)
     interaction_store(
         message,
         "email_click",

@@ -37,8 +37,12 @@ def recommendations(context: Any, n: int = 4, placement: str = "email") -> str:
         '<a href="{}" style="font-weight:600;color:#1d4ed8;text-decoration:none">{}</a>'
         '<div style="color:#64748b;font-size:12px">{}</div></td>',
         (
-            (100 // len(result.items), url.replace("{sku}", item.product_id), item.title
-             or item.product_id, item.reason)
+            (
+                100 // len(result.items),
+                url.replace("{sku}", item.product_id),
+                item.title or item.product_id,
+                item.reason,
+            )
             for item in result.items
         ),
     )

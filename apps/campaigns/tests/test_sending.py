@@ -16,8 +16,8 @@ from apps.campaigns.services import (
     campaign_plan,
     campaign_run,
     email_unsubscribe,
+    tracking,
 )
-from apps.campaigns.services import tracking
 from apps.campaigns.services.transport import Transport
 from apps.campaigns.tests.factories import CampaignFactory, SuppressionFactory, subscriber
 from apps.customers.tests.factories import ConsentFactory, CustomerFactory
@@ -168,9 +168,7 @@ def test_a_campaign_reaches_every_subscriber_once_with_tracking_and_headers(smtp
     assert f'href="{tracking.unsubscribe_url(row.token)}"' in html
     # every send is an email_sent event on the customer
     sent_events = Event.objects.filter(event_type="email_sent", source="campaigns")
-    assert sorted(sent_events.values_list("customer_id", flat=True)) == sorted(
-        p.pk for p in people
-    )
+    assert sorted(sent_events.values_list("customer_id", flat=True)) == sorted(p.pk for p in people)
 
 
 def test_a_row_another_sender_marked_first_is_abandoned_before_delivery(smtp_sink):

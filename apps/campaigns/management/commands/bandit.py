@@ -188,19 +188,21 @@ class Command(BaseCommand):
 
     def _print_allocation(self, document: dict[str, Any], title: str = "allocation") -> None:
         write = self.stdout.write
+        budget = document["budget_cents"] is not None
         write(f"{title} (reward {document['reward']}):")
         write(
-            f"{'arm':16s}{'share':>8s}{'amount':>12s}{'mean':>11s}{'95% interval':>22s}"
-            f"{'P(best)':>9s}{'exp. loss':>11s}"
+            f"{'arm':16s}{'share':>8s}"
+            + (f"{'amount':>12s}" if budget else "")
+            + f"{'mean':>11s}{'95% interval':>22s}{'P(best)':>9s}{'exp. loss':>11s}"
         )
         for arm in document["arms"]:
-            amount = "" if arm["amount"] is None else f"{arm['amount']:.2f}"
+            interval = f"[{arm['ci_low']:.4g}, {arm['ci_high']:.4g}]"
             best = "paused" if arm["paused"] else f"{arm['prob_best']:.3f}"
             loss = "" if arm["expected_loss"] is None else f"{arm['expected_loss']:.2e}"
             write(
-                f"{arm['arm']:16s}{arm['share']:8.3f}{amount:>12s}{arm['mean']:11.4g}"
-                f"{'[' + format(arm['ci_low'], '.4g') + ', ' + format(arm['ci_high'], '.4g') + ']':>22s}"
-                f"{best:>9s}{loss:>11s}"
+                f"{arm['arm']:16s}{arm['share']:8.3f}"
+                + (f"{arm['amount']:12.2f}" if budget else "")
+                + f"{arm['mean']:11.4g}{interval:>22s}{best:>9s}{loss:>11s}"
             )
         if document["winner"]:
             write(f"winner: {document['winner']} (stop the test, keep the floor or pause the rest)")

@@ -62,6 +62,10 @@ def _percent(value: float | None, signed: bool = True) -> str:
     return f"{value:+.2%}" if signed else f"{value:.2%}"
 
 
+def _p_value(value: float) -> str:
+    return "<0.0001" if value < 0.0001 else f"{value:.4f}"
+
+
 class Command(BaseCommand):
     help = (
         "Experiments: analyse per-variant summary statistics (analyze), size an experiment (power)."
@@ -282,7 +286,7 @@ class Command(BaseCommand):
         relative = document["difference_type"] == "relative"
         interval = f"{level:.0%} {'CI' if document['engine'] == 'frequentist' else 'CrI'}"
         write(
-            f"{'variant':16s}{'n':>10s}{'mean':>12s}{'lift':>10s}{interval:>24s}"
+            f"{'variant':16s}{'n':>10s}{'mean':>12s}{'lift':>10s}{interval:>28s}"
             f"{'p-value':>10s}{'P(win)':>9s}{'risk':>10s}"
         )
         control = document["control"]
@@ -297,7 +301,7 @@ class Command(BaseCommand):
             risk = entry["expected_loss"]
             write(
                 f"{entry['variant'][:15]:16s}{entry['n']:>10d}{entry['treatment_mean']:>12.4g}"
-                f"{lift:>10s}{bounds:>24s}{entry['p_value']:>10.4f}"
+                f"{lift:>10s}{bounds:>28s}{_p_value(entry['p_value']):>10s}"
                 f"{_percent(entry['chance_to_win'], signed=False):>9s}"
                 f"{'-' if risk is None else format(risk, '.4g'):>10s}"
             )

@@ -1,4 +1,5 @@
-"""A real SMTP server (aiosmtpd) on a free local port, and Django configured to send to it."""
+"""A real SMTP server (aiosmtpd) on a free local port, and Django configured to send to it:
+the `smtp_sink` fixture (re-exported by the conftests that use it)."""
 
 from __future__ import annotations
 
@@ -35,7 +36,9 @@ class SmtpSink:
     refuse: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:  # noqa: E501, N802
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:  # noqa: E501, N802
         if address.lower() in self.refuse:
             return "550 5.1.1 No such user here"
         envelope.rcpt_tos.append(address)
