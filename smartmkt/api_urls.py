@@ -18,5 +18,6 @@ urlpatterns = [
     path("v1/", include("apps.segments.api.clv_urls")),
     path("v1/", include("apps.segments.api.rfm_urls")),
     path("v1/", include("apps.segments.api.predict_urls")),
+    path("v1/", include("apps.campaigns.api.urls")),
     path("v1/ml/", include("apps.ml.api.urls")),
 ]

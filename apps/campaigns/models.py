@@ -109,6 +109,12 @@ class Campaign(BaseModel):
         validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
         help_text="Pause the send when spam complaints pass this share of sent messages.",
     )
+    cost = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        default=0,
+        help_text="What the campaign cost (sending, creative, discounts), for its ROI.",
+    )
     planned_at = models.DateTimeField(
         null=True, blank=True, help_text="When the audience was turned into messages."
     )

@@ -629,3 +629,23 @@ def _aware(value: Any) -> datetime:
     if timezone.is_naive(value):
         value = timezone.make_aware(value, UTC)
     return value
+
+
+def customer_orders_between(
+    *, customer_ids: list[int], start: datetime, end: datetime
+) -> list[tuple[int, datetime, Decimal, str]]:
+    """(customer id, placed_at, total, coupon code) of the revenue orders the customers placed
+    in [start, end), oldest first: conversions and revenue for campaign reports."""
+    rows: list[tuple[int, datetime, Decimal, str]] = []
+    for offset in range(0, len(customer_ids), 5000):
+        rows.extend(
+            order_revenue_queryset()
+            .filter(
+                customer_id__in=customer_ids[offset : offset + 5000],
+                placed_at__gte=start,
+                placed_at__lt=end,
+            )
+            .values_list("customer_id", "placed_at", "total", "coupon_code")
+        )
+    rows.sort(key=lambda row: (row[1], row[0]))
+    return rows

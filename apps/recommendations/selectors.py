@@ -13,6 +13,13 @@ from apps.recommendations.errors import PlacementNotFound
 from apps.recommendations.models import Placement, ServedRecommendation
 
 DEFAULT_RULES = PlacementRules()
+# Placements the platform itself names (campaign emails: {% recommendations placement="email" %}):
+# their rules until someone adds a placement with that key, which then takes over.
+BUILT_IN_RULES = {
+    "email": PlacementRules(
+        key="email", default_count=4, diversity=0.3, exclude_purchased_days=30
+    ),
+}
 
 
 def placement_list(*, search: str = "", is_active: bool | None = None) -> QuerySet[Placement]:
@@ -38,6 +45,8 @@ def placement_rules(*, key: str = "") -> PlacementRules:
     """The rules a request for placement `key` is answered with ('' or inactive: defaults)."""
     if not key:
         return DEFAULT_RULES
+    if key in BUILT_IN_RULES and not Placement.objects.filter(key=key).exists():
+        return BUILT_IN_RULES[key]
     placement = placement_get(key=key)
     if not placement.is_active:
         return PlacementRules(key=placement.key)

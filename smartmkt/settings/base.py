@@ -247,6 +247,8 @@ CAMPAIGNS_DEFAULT_TIMEZONE = env.env_str("CAMPAIGNS_DEFAULT_TIMEZONE", "UTC")
 # the next one after it.
 CAMPAIGNS_CLAIM_SECONDS = env.env_int("CAMPAIGNS_CLAIM_SECONDS", 120)
 CAMPAIGNS_BATCH_SIZE = env.env_int("CAMPAIGNS_BATCH_SIZE", 200)
+# An order within this many days after a campaign email counts as its conversion.
+CAMPAIGNS_ATTRIBUTION_DAYS = env.env_int("CAMPAIGNS_ATTRIBUTION_DAYS", 7)
 # Sender tasks started per campaign (run side by side by the worker pool).
 CAMPAIGNS_SENDERS = env.env_int("CAMPAIGNS_SENDERS", 2)
 # Products in emails link here ({sku} is replaced).

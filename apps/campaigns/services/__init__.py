@@ -13,6 +13,7 @@ events:     email interactions stored as events on the customer
 
 from apps.campaigns.services.campaigns import (
     DEFAULT_HTML,
+    EDITABLE_FIELDS,
     RunResult,
     campaign_cancel,
     campaign_create,
@@ -21,7 +22,10 @@ from apps.campaigns.services.campaigns import (
     campaign_resume,
     campaign_run,
     campaign_summary,
+    campaign_test_send,
+    campaign_update,
     campaign_validate,
+    campaign_variants_set,
     message_preview,
 )
 from apps.campaigns.services.planning import campaign_plan
@@ -35,6 +39,10 @@ from apps.campaigns.services.tracking import click_record, open_record
 
 __all__ = [
     "DEFAULT_HTML",
+    "EDITABLE_FIELDS",
+    "campaign_test_send",
+    "campaign_update",
+    "campaign_variants_set",
     "RunResult",
     "campaign_cancel",
     "campaign_create",

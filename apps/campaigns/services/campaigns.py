@@ -252,9 +252,13 @@ def _grouped(rows: Any) -> list[tuple[str, str, int]]:
 
 __all__ = [
     "DEFAULT_HTML",
+    "EDITABLE_FIELDS",
     "RunResult",
     "campaign_cancel",
     "campaign_create",
+    "campaign_test_send",
+    "campaign_update",
+    "campaign_variants_set",
     "campaign_launch",
     "campaign_pause",
     "campaign_resume",
@@ -263,3 +267,108 @@ __all__ = [
     "campaign_validate",
     "message_preview",
 ]
+
+
+EDITABLE_FIELDS = (
+    "name", "subject", "preheader", "from_email", "html_body", "text_body", "channel",
+    "webhook_url", "all_customers", "send_rate", "holdout_percent", "respect_quiet_hours",
+    "ignore_frequency_cap", "utm_source", "utm_medium", "utm_campaign", "bounce_pause_rate",
+    "complaint_pause_rate", "cost", "recurrence",
+)  # fmt: skip
+EDITABLE_STATUSES = (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED, CampaignStatus.PAUSED)
+
+
+@transaction.atomic
+def campaign_update(
+    *,
+    campaign: Campaign,
+    changes: dict[str, Any],
+    segment_ids: list[int] | None = None,
+    excluded_segment_ids: list[int] | None = None,
+    variants: list[dict[str, Any]] | None = None,
+    actor: Any = None,
+) -> Campaign:
+    """Change a campaign that has not started sending (or is paused: content changes then
+    apply to the messages still to go). Lists given replace the current ones."""
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    if campaign.status not in EDITABLE_STATUSES:
+        raise Conflict(f"status: a {campaign.status} campaign cannot be changed", field="status")
+    unknown = sorted(set(changes) - set(EDITABLE_FIELDS))
+    if unknown:
+        raise ValidationFailed(f"{unknown[0]}: not an editable field", field=unknown[0])
+    started = campaign.planned_at is not None
+    for name in ("holdout_percent", "all_customers"):
+        if started and name in changes and changes[name] != getattr(campaign, name):
+            raise Conflict(f"{name}: cannot change once the audience is planned", field=name)
+    if started and (segment_ids is not None or excluded_segment_ids is not None or variants):
+        raise Conflict("segments: cannot change once the audience is planned", field="segments")
+    for name, value in changes.items():
+        setattr(campaign, name, value)
+    _full_clean(campaign)
+    campaign.save()
+    if segment_ids is not None:
+        campaign.segments.set(segment_ids)
+    if excluded_segment_ids is not None:
+        campaign.excluded_segments.set(excluded_segment_ids)
+    if variants is not None:
+        campaign_variants_set(campaign=campaign, variants=variants)
+    audit_log_record(
+        action="campaign.update", target=f"campaign:{campaign.pk}", actor=actor,
+        data={"fields": sorted(changes)},
+    )  # fmt: skip
+    return campaign
+
+
+def campaign_variants_set(*, campaign: Campaign, variants: list[dict[str, Any]]) -> None:
+    """Replace the A/B/n variants: [{key, weight, subject, html_body}]; the first is the
+    control in the report. Empty: no test."""
+    keys = [str(variant.get("key", "")).strip() for variant in variants]
+    for index, key in enumerate(keys):
+        if not key:
+            raise ValidationFailed(
+                f"variants[{index}].key: required", field=f"variants[{index}].key"
+            )
+        if keys.count(key) > 1:
+            raise ValidationFailed(
+                f"variants[{index}].key: {key!r} appears twice", field=f"variants[{index}].key"
+            )
+    if len(variants) == 1:
+        raise ValidationFailed("variants: a test needs at least two variants", field="variants")
+    campaign.variants.all().delete()
+    for index, variant in enumerate(variants):
+        weight = variant.get("weight", 1)
+        if not isinstance(weight, int) or weight < 1:
+            raise ValidationFailed(
+                f"variants[{index}].weight: a whole number of at least 1",
+                field=f"variants[{index}].weight",
+            )
+        campaign.variants.create(
+            key=keys[index],
+            weight=weight,
+            subject=str(variant.get("subject") or ""),
+            html_body=str(variant.get("html_body") or ""),
+        )
+    for variant_row in campaign.variants.all():
+        content_compile(campaign, variant_row)
+
+
+def campaign_test_send(*, campaign: Campaign, to: str, customer: Any = None) -> None:
+    """Send the campaign as `customer` would get it (links untracked, subject marked [Test])
+    to one address, now. Why: to see it in a real mail client before launching."""
+    from django.conf import settings
+    from django.core.mail import EmailMultiAlternatives
+    from django.core.validators import validate_email
+
+    try:
+        validate_email(to)
+    except DjangoValidationError:
+        raise ValidationFailed(f"to: {to!r} is not an email address", field="to") from None
+    rendered = message_preview(campaign=campaign, customer=customer)
+    email = EmailMultiAlternatives(
+        subject=f"[Test] {rendered.subject}",
+        body=rendered.text,
+        from_email=campaign.from_email or settings.DEFAULT_FROM_EMAIL,
+        to=[to],
+    )
+    email.attach_alternative(rendered.html, "text/html")
+    email.send()

@@ -124,7 +124,10 @@ def campaign_plan(*, campaign: Campaign, now: datetime | None = None) -> PlanRes
                 send_after=start,
             )
             if held_out:
+                # the guard that would have stopped them, kept: the report compares the
+                # eligible holdout with the eligible recipients
                 row.status = MessageStatus.HOLDOUT
+                row.skip_reason = reasons.get(pk, "")
             elif pk in reasons:
                 row.status = MessageStatus.SKIPPED
                 row.skip_reason = reasons[pk]

@@ -6,4 +6,9 @@ app_name = "campaigns"
 
 urlpatterns = [
     path("", views.index, name="index"),
+    path("new", views.create, name="create"),
+    path("<int:campaign_id>/", views.detail, name="detail"),
+    path("<int:campaign_id>/edit", views.edit, name="edit"),
+    path("<int:campaign_id>/test-send", views.test_send, name="test_send"),
+    path("<int:campaign_id>/<str:verb>", views.action, name="action"),
 ]

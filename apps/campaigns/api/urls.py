@@ -1,0 +1,35 @@
+"""Campaigns API routes, included under `v1/` in smartmkt/api_urls.py."""
+
+from django.urls import path
+
+from apps.campaigns.api import views
+
+urlpatterns = [
+    path("campaigns", views.CampaignListCreateView.as_view(), name="campaigns-list"),
+    path(
+        "campaigns/<int:campaign_id>", views.CampaignDetailView.as_view(), name="campaigns-detail"
+    ),
+    *[
+        path(
+            f"campaigns/<int:campaign_id>/{action}",
+            views.CampaignActionView.as_view(action=action),
+            name=f"campaigns-{action}",
+        )
+        for action in ("launch", "pause", "resume", "cancel")
+    ],
+    path(
+        "campaigns/<int:campaign_id>/preview",
+        views.CampaignPreviewView.as_view(),
+        name="campaigns-preview",
+    ),
+    path(
+        "campaigns/<int:campaign_id>/test-send",
+        views.CampaignTestSendView.as_view(),
+        name="campaigns-test-send",
+    ),
+    path(
+        "campaigns/<int:campaign_id>/report",
+        views.CampaignReportView.as_view(),
+        name="campaigns-report",
+    ),
+]

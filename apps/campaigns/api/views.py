@@ -1,0 +1,221 @@
+"""Campaigns API: create, change, launch, pause, resume and cancel campaigns; preview and test
+send; the report. Thin views over apps.campaigns services and selectors."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.parsers import JSONParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from apps.campaigns import selectors, services
+from apps.campaigns.api import serializers as shapes
+from apps.campaigns.models import Campaign
+from apps.core.api.views import ScopedAPIView, ScopedGenericAPIView
+from apps.core.errors import NotFound
+from apps.customers.selectors import customer_get
+
+READ = "campaigns:read"
+WRITE = "campaigns:write"
+CAMPAIGN_ID = OpenApiParameter(
+    "campaign_id", int, OpenApiParameter.PATH, description="Campaign id."
+)
+LISTS = ("segment_ids", "excluded_segment_ids", "variants")
+
+
+def _campaign(campaign_id: int) -> Campaign:
+    return selectors.campaign_get(campaign_id=campaign_id)
+
+
+def _split(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    lists = {name: values.pop(name) for name in LISTS if name in values}
+    if "variants" in lists:
+        lists["variants"] = [dict(variant) for variant in lists["variants"]]
+    return values, lists
+
+
+def _variant(campaign: Campaign, key: str) -> Any:
+    if not key:
+        return None
+    variant = campaign.variants.filter(key=key).first()
+    if variant is None:
+        raise NotFound(f"variant {key!r} does not exist", code="variant_not_found")
+    return variant
+
+
+class CampaignListCreateView(ScopedGenericAPIView):
+    required_scopes = {"GET": READ, "POST": WRITE}
+    serializer_class = shapes.CampaignSerializer
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        operation_id="campaigns_list",
+        summary="List campaigns",
+        parameters=[shapes.CampaignListQuerySerializer],
+        responses=OpenApiResponse(shapes.CampaignSerializer(many=True)),
+    )
+    def get(self, request: Request) -> Response:
+        """Campaigns, newest first."""
+        query = shapes.CampaignListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return self.list_response(selectors.campaign_list(**query.validated_data))
+
+    @extend_schema(
+        operation_id="campaigns_create",
+        summary="Create a campaign (draft)",
+        request=shapes.CampaignWriteSerializer,
+        responses={201: shapes.CampaignSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        """A draft campaign; `name` is required. Without `html_body` it gets the default
+        template (greeting, recommendations block, unsubscribe links)."""
+        body = shapes.CampaignWriteSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        values, lists = _split(dict(body.validated_data))
+        variants = lists.pop("variants", None)
+        campaign = services.campaign_create(
+            name=values.pop("name", ""), owner=request.user, **lists, **values
+        )
+        if variants:
+            campaign = services.campaign_update(
+                campaign=campaign, changes={}, variants=variants, actor=request.user
+            )
+        return Response(shapes.CampaignSerializer(campaign).data, status=status.HTTP_201_CREATED)
+
+
+class CampaignDetailView(ScopedAPIView):
+    required_scopes = {"GET": READ, "PATCH": WRITE}
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        operation_id="campaigns_get",
+        summary="A campaign",
+        parameters=[CAMPAIGN_ID],
+        responses=shapes.CampaignSerializer,
+    )
+    def get(self, request: Request, campaign_id: int) -> Response:
+        return Response(shapes.CampaignSerializer(_campaign(campaign_id)).data)
+
+    @extend_schema(
+        operation_id="campaigns_update",
+        summary="Change a campaign",
+        parameters=[CAMPAIGN_ID],
+        request=shapes.CampaignWriteSerializer,
+        responses=shapes.CampaignSerializer,
+    )
+    def patch(self, request: Request, campaign_id: int) -> Response:
+        """Change a draft, scheduled or paused campaign (the audience and variants only until
+        it is planned). Lists given replace the current ones."""
+        body = shapes.CampaignWriteSerializer(data=request.data, partial=True)
+        body.is_valid(raise_exception=True)
+        values, lists = _split(dict(body.validated_data))
+        campaign = services.campaign_update(
+            campaign=_campaign(campaign_id), changes=values, actor=request.user, **lists
+        )
+        return Response(shapes.CampaignSerializer(campaign).data)
+
+
+class CampaignActionView(ScopedAPIView):
+    """POST /campaigns/{id}/{launch|pause|resume|cancel}."""
+
+    required_scopes = {"POST": WRITE}
+    parser_classes = [JSONParser]
+    action = ""
+
+    @extend_schema(
+        parameters=[CAMPAIGN_ID],
+        request=shapes.LaunchSerializer,
+        responses=shapes.CampaignSerializer,
+    )
+    def post(self, request: Request, campaign_id: int) -> Response:
+        """launch: validate and send now (or at `at`); pause: stop after the current message;
+        resume: go on; cancel: stop for good."""
+        campaign = _campaign(campaign_id)
+        if self.action == "launch":
+            body = shapes.LaunchSerializer(data=request.data or {})
+            body.is_valid(raise_exception=True)
+            campaign = services.campaign_launch(
+                campaign=campaign, at=body.validated_data["at"], actor=request.user
+            )
+        elif self.action == "pause":
+            campaign = services.campaign_pause(campaign=campaign, actor=request.user)
+        elif self.action == "resume":
+            campaign = services.campaign_resume(campaign=campaign, actor=request.user)
+        else:
+            campaign = services.campaign_cancel(campaign=campaign, actor=request.user)
+        return Response(shapes.CampaignSerializer(campaign).data)
+
+
+class CampaignPreviewView(ScopedAPIView):
+    required_scopes = {"POST": READ}
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        operation_id="campaigns_preview",
+        summary="Render a campaign as a customer would get it",
+        parameters=[CAMPAIGN_ID],
+        request=shapes.PreviewSerializer,
+        responses=shapes.RenderedSerializer,
+    )
+    def post(self, request: Request, campaign_id: int) -> Response:
+        """Subject, HTML and text for `customer_id` (or with empty personalisation); links
+        untracked, nothing logged. A template error is a 400 naming the field."""
+        body = shapes.PreviewSerializer(data=request.data or {})
+        body.is_valid(raise_exception=True)
+        campaign = _campaign(campaign_id)
+        values = body.validated_data
+        customer = (
+            customer_get(external_id=values["customer_id"]) if values["customer_id"] else None
+        )
+        rendered = services.message_preview(
+            campaign=campaign, customer=customer, variant=_variant(campaign, values["variant"])
+        )
+        return Response(dataclasses.asdict(rendered))
+
+
+class CampaignTestSendView(ScopedAPIView):
+    required_scopes = {"POST": WRITE}
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        operation_id="campaigns_test_send",
+        summary="Send a test email",
+        parameters=[CAMPAIGN_ID],
+        request=shapes.TestSendSerializer,
+        responses={202: None},
+    )
+    def post(self, request: Request, campaign_id: int) -> Response:
+        """Send the campaign as `customer_id` would get it to `to`, subject marked [Test]."""
+        body = shapes.TestSendSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        values = body.validated_data
+        customer = (
+            customer_get(external_id=values["customer_id"]) if values["customer_id"] else None
+        )
+        services.campaign_test_send(
+            campaign=_campaign(campaign_id), to=values["to"], customer=customer
+        )
+        return Response({"sent_to": values["to"]}, status=status.HTTP_202_ACCEPTED)
+
+
+class CampaignReportView(ScopedAPIView):
+    required_scopes = {"GET": READ}
+
+    @extend_schema(
+        operation_id="campaigns_report",
+        summary="The campaign report",
+        parameters=[CAMPAIGN_ID],
+        responses=shapes.ReportSerializer,
+    )
+    def get(self, request: Request, campaign_id: int) -> Response:
+        """Funnel, variants and holdout with conversions and revenue in the attribution window,
+        A/B/n and holdout tests (frequentist, relative lift, 95% CI), attribution (last touch,
+        linear, time decay), incremental conversions and revenue, ROI."""
+        report = selectors.campaign_report(campaign=_campaign(campaign_id))
+        data = dataclasses.asdict(report)
+        data["funnel"]["revenue"] = float(report.funnel.revenue)
+        return Response(data)

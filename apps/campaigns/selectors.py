@@ -1,0 +1,340 @@
+"""Reads of campaigns: lists, messages, and the campaign report (funnel, A/B/n and holdout
+statistics, attribution, ROI)."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from apps.campaigns.choices import MessageStatus
+from apps.campaigns.engine.stats import (
+    AnalysisConfig,
+    MeanSummary,
+    ProportionSummary,
+    StatisticsInputError,
+    VariantData,
+    analyze_experiment,
+)
+from apps.campaigns.models import Campaign, CampaignMessage
+from apps.core.errors import NotFound
+from apps.events.selectors import customer_orders_between
+
+HOLDOUT = "holdout"
+# Half-life of the time-decay attribution model.
+DECAY_HALF_LIFE = timedelta(days=2)
+
+
+def campaign_list(*, status: str = "", search: str = "") -> QuerySet[Campaign]:
+    queryset = Campaign.objects.select_related("owner").annotate(
+        sent=Count("messages", filter=Q(messages__status=MessageStatus.SENT)),
+        opened=Count("messages", filter=Q(messages__opened_at__isnull=False)),
+        clicked=Count("messages", filter=Q(messages__clicked_at__isnull=False)),
+    )
+    if status:
+        queryset = queryset.filter(status=status)
+    if search:
+        queryset = queryset.filter(name__icontains=search.strip())
+    return queryset.order_by("-created_at", "-id")
+
+
+def campaign_get(*, campaign_id: int) -> Campaign:
+    campaign = Campaign.objects.select_related("owner").filter(pk=campaign_id).first()
+    if campaign is None:
+        raise NotFound(f"campaign {campaign_id} does not exist", code="campaign_not_found")
+    return campaign
+
+
+def campaign_message_list(*, campaign: Campaign, status: str = "") -> QuerySet[CampaignMessage]:
+    queryset = CampaignMessage.objects.select_related("customer").filter(campaign=campaign)
+    if status:
+        queryset = queryset.filter(status=status)
+    return queryset.order_by("id")
+
+
+def attribution_days() -> int:
+    return int(settings.CAMPAIGNS_ATTRIBUTION_DAYS)
+
+
+@dataclass(frozen=True)
+class Funnel:
+    targeted: int  # planned rows minus the holdout
+    sent: int
+    delivered: int
+    opened: int
+    clicked: int
+    converted: int
+    unsubscribed: int
+    bounced: int
+    complained: int
+    machine_opens: int
+    revenue: Decimal
+
+    def rate(self, part: int, whole: int) -> float | None:
+        return part / whole if whole else None
+
+
+@dataclass
+class Arm:
+    """One group of the campaign: a variant's recipients, or the holdout (eligible only)."""
+
+    name: str
+    customers: int = 0
+    sent: int = 0
+    opened: int = 0
+    clicked: int = 0
+    converted: int = 0
+    revenue: float = 0.0
+    revenue_squares: float = 0.0  # sum over customers of (their revenue)^2
+
+
+@dataclass(frozen=True)
+class Test:
+    """One comparison of a metric between a group and its baseline."""
+
+    metric: str
+    baseline: str
+    variant: str
+    baseline_value: float
+    variant_value: float
+    lift: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+    chance_to_win: float
+    significant: bool
+
+
+@dataclass(frozen=True)
+class Attribution:
+    model: str  # last_touch | linear | time_decay
+    orders: float
+    revenue: float
+
+
+@dataclass
+class CampaignReport:
+    campaign_id: int
+    window_days: int
+    funnel: Funnel
+    arms: list[Arm]
+    variant_tests: list[Test] = field(default_factory=list)
+    holdout_tests: list[Test] = field(default_factory=list)
+    attribution: list[Attribution] = field(default_factory=list)
+    incremental_conversions: float | None = None
+    incremental_revenue: float | None = None
+    cost: float = 0.0
+    roi: float | None = None  # (attributed last-touch revenue - cost) / cost
+    notes: list[str] = field(default_factory=list)
+
+
+def _tests(arms: list[Arm], metric: str, *, alpha: float = 0.05) -> list[Test]:
+    """Each arm after the first against the first, frequentist (relative lift)."""
+    variants = []
+    for arm in arms:
+        if arm.customers < 2:
+            return []
+        if metric == "conversion":
+            summary: Any = ProportionSummary(n=arm.customers, conversions=arm.converted)
+        elif metric == "click":
+            summary = ProportionSummary(n=arm.customers, conversions=arm.clicked)
+        else:  # revenue per customer
+            summary = MeanSummary(n=arm.customers, sum=arm.revenue, sum_squares=arm.revenue_squares)
+        variants.append(VariantData(arm.name, summary))
+    try:
+        analysis = analyze_experiment(variants, AnalysisConfig(alpha=alpha))
+    except StatisticsInputError:  # no variance yet (no conversions anywhere, say)
+        return []
+    tests = []
+    control = analysis.control
+    for comparison in analysis.comparisons:
+        if not all(math.isfinite(v) for v in (comparison.lift, comparison.ci_low)):
+            continue
+        tests.append(
+            Test(
+                metric=metric,
+                baseline=control.name,
+                variant=comparison.variant,
+                baseline_value=comparison.control_mean,
+                variant_value=comparison.treatment_mean,
+                lift=comparison.lift,
+                ci_low=comparison.ci_low,
+                ci_high=comparison.ci_high,
+                p_value=comparison.p_value,
+                chance_to_win=comparison.chance_to_win,
+                significant=comparison.p_value < alpha,
+            )
+        )
+    return tests
+
+
+def _credits(touches: list[datetime], placed_at: datetime) -> dict[str, list[float]]:
+    """Each model's share of one order for each touch (oldest first)."""
+    count = len(touches)
+    last = [0.0] * count
+    last[-1] = 1.0
+    weights = [0.5 ** ((placed_at - at) / DECAY_HALF_LIFE) for at in touches]
+    total = sum(weights)
+    return {
+        "last_touch": last,
+        "linear": [1.0 / count] * count,
+        "time_decay": [weight / total for weight in weights],
+    }
+
+
+def campaign_report(*, campaign: Campaign, now: datetime | None = None) -> CampaignReport:
+    """The campaign's funnel, its arms (variants, and the holdout) with conversions and revenue
+    within the attribution window, the A/B/n and holdout tests, attribution by three models,
+    incremental results and ROI."""
+    now = now or timezone.now()
+    window = timedelta(days=attribution_days())
+    rows = list(
+        CampaignMessage.objects.filter(campaign=campaign).values_list(
+            "id", "customer_id", "status", "skip_reason", "variant", "sent_at", "opened_at",
+            "clicked_at", "unsubscribed_at", "bounced_at", "complained_at",
+            "machine_open_count",
+        )
+    )  # fmt: skip
+    start = campaign.started_at or campaign.planned_at or campaign.created_at
+    customer_ids = sorted({row[1] for row in rows if row[1] is not None})
+    orders = customer_orders_between(
+        customer_ids=customer_ids, start=start, end=now + timedelta(minutes=1)
+    )
+    by_customer: dict[int, list[tuple[datetime, Decimal, str]]] = defaultdict(list)
+    for customer_id, placed_at, total, coupon in orders:
+        by_customer[customer_id].append((placed_at, total, coupon))
+
+    arms: dict[str, Arm] = {}
+    funnel_counts: dict[str, Any] = defaultdict(int)
+    funnel_revenue = Decimal("0")
+    for (
+        _, customer_id, status, skip_reason, variant, sent_at, opened_at, clicked_at,
+        unsubscribed_at, bounced_at, complained_at, machine_opens,
+    ) in rows:  # fmt: skip
+        funnel_counts["machine_opens"] += machine_opens
+        if status != MessageStatus.HOLDOUT:
+            funnel_counts["targeted"] += 1
+        if status == MessageStatus.SENT:
+            funnel_counts["sent"] += 1
+            funnel_counts["delivered"] += 0 if bounced_at else 1
+            funnel_counts["opened"] += 1 if opened_at else 0
+            funnel_counts["clicked"] += 1 if clicked_at else 0
+            funnel_counts["unsubscribed"] += 1 if unsubscribed_at else 0
+            funnel_counts["complained"] += 1 if complained_at else 0
+        funnel_counts["bounced"] += 1 if bounced_at else 0
+        # Arms compare eligible customers only (skipped ones never could be reached).
+        if skip_reason:
+            continue
+        name = HOLDOUT if status == MessageStatus.HOLDOUT else (variant or "all")
+        arm = arms.setdefault(name, Arm(name))
+        arm.customers += 1
+        arm.sent += 1 if status == MessageStatus.SENT else 0
+        arm.opened += 1 if opened_at else 0
+        arm.clicked += 1 if clicked_at else 0
+        # converted: any order within the window after the send (holdout: after the start)
+        since = sent_at if status == MessageStatus.SENT and sent_at else start
+        value = sum(
+            (float(total) for placed_at, total, _ in by_customer.get(customer_id, ())
+             if since <= placed_at < since + window),
+            0.0,
+        )  # fmt: skip
+        if value > 0:
+            arm.converted += 1
+            arm.revenue += value
+            arm.revenue_squares += value * value
+            if status == MessageStatus.SENT:
+                funnel_counts["converted"] += 1
+                funnel_revenue += Decimal(str(round(value, 2)))
+
+    funnel = Funnel(
+        targeted=funnel_counts["targeted"],
+        sent=funnel_counts["sent"],
+        delivered=funnel_counts["delivered"],
+        opened=funnel_counts["opened"],
+        clicked=funnel_counts["clicked"],
+        converted=funnel_counts["converted"],
+        unsubscribed=funnel_counts["unsubscribed"],
+        bounced=funnel_counts["bounced"],
+        complained=funnel_counts["complained"],
+        machine_opens=funnel_counts["machine_opens"],
+        revenue=funnel_revenue,
+    )
+    holdout = arms.pop(HOLDOUT, None)
+    variant_keys = [v.key for v in campaign.variants.all()]
+    ordered = [arms[key] for key in variant_keys if key in arms] + [
+        arm for key, arm in sorted(arms.items()) if key not in variant_keys
+    ]
+    report = CampaignReport(
+        campaign_id=campaign.pk,
+        window_days=window.days,
+        funnel=funnel,
+        arms=ordered + ([holdout] if holdout else []),
+        cost=float(campaign.cost),
+    )
+    if len(ordered) >= 2:
+        for metric in ("conversion", "click", "revenue"):
+            report.variant_tests += _tests(ordered, metric)
+    if holdout is not None and ordered:
+        treated = Arm("recipients")
+        for arm in ordered:
+            for name in ("customers", "sent", "opened", "clicked", "converted"):
+                setattr(treated, name, getattr(treated, name) + getattr(arm, name))
+            treated.revenue += arm.revenue
+            treated.revenue_squares += arm.revenue_squares
+        for metric in ("conversion", "revenue"):
+            report.holdout_tests += _tests([holdout, treated], metric)
+        if holdout.customers and treated.customers:
+            rate_gap = treated.converted / treated.customers - holdout.converted / holdout.customers
+            value_gap = treated.revenue / treated.customers - holdout.revenue / holdout.customers
+            report.incremental_conversions = rate_gap * treated.customers
+            report.incremental_revenue = value_gap * treated.customers
+    elif campaign.holdout_percent == 0:
+        report.notes.append("No holdout: uplift cannot be measured (set a holdout share).")
+    else:
+        report.notes.append("Nobody eligible fell in the holdout yet: uplift needs both groups.")
+    report.attribution = _attribution(campaign, rows, by_customer, window)
+    last_touch = next(a for a in report.attribution if a.model == "last_touch")
+    if campaign.cost > 0:
+        report.roi = (last_touch.revenue - float(campaign.cost)) / float(campaign.cost)
+    return report
+
+
+def _attribution(
+    campaign: Campaign,
+    rows: list[tuple],
+    by_customer: dict[int, list[tuple[datetime, Decimal, str]]],
+    window: timedelta,
+) -> list[Attribution]:
+    """This campaign's share of its recipients' orders under three models, counting every
+    marketing email each customer got in the window before each order (any campaign)."""
+    recipients = {row[1] for row in rows if row[2] == MessageStatus.SENT and row[1] is not None}
+    totals = {"last_touch": [0.0, 0.0], "linear": [0.0, 0.0], "time_decay": [0.0, 0.0]}
+    if not recipients:
+        return [Attribution(model, 0.0, 0.0) for model in totals]
+    touches: dict[int, list[tuple[datetime, int]]] = defaultdict(list)
+    for customer_id, sent_at, campaign_id in CampaignMessage.objects.filter(
+        customer_id__in=recipients, status=MessageStatus.SENT
+    ).values_list("customer_id", "sent_at", "campaign_id"):
+        if sent_at is not None:
+            touches[customer_id].append((sent_at, campaign_id))
+    for customer_id in recipients:
+        mine = sorted(touches.get(customer_id, []))
+        for placed_at, total, _ in by_customer.get(customer_id, ()):
+            before = [(at, cid) for at, cid in mine if placed_at - window <= at <= placed_at]
+            if not before or all(cid != campaign.pk for _, cid in before):
+                continue
+            credits = _credits([at for at, _ in before], placed_at)
+            for model, shares in credits.items():
+                share = sum(
+                    s for s, (_, cid) in zip(shares, before, strict=True) if cid == campaign.pk
+                )
+                totals[model][0] += share
+                totals[model][1] += share * float(total)
+    return [Attribution(model, round(v[0], 4), round(v[1], 2)) for model, v in totals.items()]

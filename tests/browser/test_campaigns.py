@@ -1,0 +1,74 @@
+"""Campaigns in a real browser: a marketer writes a campaign with a subject test, previews it
+as a customer, sends themselves a test, launches it, and reads the report."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from apps.campaigns.models import Campaign
+from apps.campaigns.tests.factories import subscriber
+from tests.browser.shop_data import PASSWORD, create_user
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_marketer_builds_previews_tests_and_sends_a_campaign(web, smtp_sink, settings):
+    settings.CAMPAIGNS_QUIET_HOURS = ""
+    for name in ("Ann", "Bo", "Cy", "Di"):
+        subscriber(first_name=name, external_id=f"c-{name.lower()}")
+    create_user(username="mia", role="marketer")
+    web.sign_in("mia", PASSWORD)
+
+    # an empty list says what to do
+    assert web.goto("/campaigns/") == 200
+    expect(web.page.locator("[data-testid=empty-state]")).to_be_visible()
+    web.screenshot("campaigns-empty")
+
+    # write the campaign: a subject with a second one to test, everyone, 25% holdout
+    web.page.click("[data-testid=campaign-new]")
+    web.page.fill("#id_name", "Spring picks")
+    web.page.fill("#id_subject", "Spring picks for {{ customer.first_name }}")
+    web.page.fill("#id_subject_b", "{{ customer.first_name }}, these are back")
+    web.page.check("#id_all_customers")
+    web.page.fill("#id_holdout_percent", "25")
+    web.screenshot("campaigns-form")
+    web.page.click("[data-testid=campaign-save]")
+    web.page.wait_for_load_state("networkidle")
+    campaign = Campaign.objects.get(name="Spring picks")
+    assert [v.key for v in campaign.variants.all()] == ["A", "B"]
+
+    # preview as a customer
+    web.page.fill("#id_customer", "c-bo")
+    web.page.click("text=Show")
+    web.page.wait_for_load_state("networkidle")
+    expect(web.page.locator("[data-testid=preview-subject]")).to_have_text("Spring picks for Bo")
+    frame = web.page.frame_locator("[data-testid=preview-frame]")
+    expect(frame.locator("text=Hi Bo,")).to_be_visible()
+    web.screenshot("campaigns-preview")
+
+    # send a test to oneself
+    web.page.fill("[data-testid=test-send] input[name=to]", "mia@example.com")
+    web.page.click("[data-testid=test-send] button")
+    web.page.wait_for_load_state("networkidle")
+    assert smtp_sink.recipients() == ["mia@example.com"]
+    assert smtp_sink.received[0].message()["Subject"] == "[Test] Spring picks for Bo"
+
+    # launch: the senders run (in process in tests) and the report shows the funnel
+    web.page.click("[data-testid=campaign-launch]")
+    web.page.wait_for_load_state("networkidle")
+    web.goto(f"/campaigns/{campaign.pk}/")
+    campaign.refresh_from_db()
+    assert campaign.status == "done"
+    sent = campaign.messages.filter(status="sent").count()
+    assert len(smtp_sink.received) == 1 + sent
+    expect(web.page.locator("[data-testid=campaign-status]")).to_have_text("Done")
+    expect(web.page.locator("[data-testid=kpi-sent-value]")).to_have_text(str(sent))
+    expect(web.page.locator("[data-testid=funnel]")).to_contain_text("Delivered")
+    web.screenshot("campaigns-detail")
+
+    # and the list shows it
+    web.goto("/campaigns/")
+    expect(web.page.locator("[data-testid=campaign-row]")).to_have_count(1)
+    web.screenshot("campaigns-list")
+    assert web.console_errors == []
