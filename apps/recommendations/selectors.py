@@ -16,9 +16,7 @@ DEFAULT_RULES = PlacementRules()
 # Placements the platform itself names (campaign emails: {% recommendations placement="email" %}):
 # their rules until someone adds a placement with that key, which then takes over.
 BUILT_IN_RULES = {
-    "email": PlacementRules(
-        key="email", default_count=4, diversity=0.3, exclude_purchased_days=30
-    ),
+    "email": PlacementRules(key="email", default_count=4, diversity=0.3, exclude_purchased_days=30),
 }
 
 

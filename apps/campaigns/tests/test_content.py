@@ -54,7 +54,7 @@ def test_a_preview_leaves_links_untracked_and_logs_nothing():
     shop_build()
     alice = subscriber(first_name="Alice")
     campaign = CampaignFactory(
-        html_body='<p>{% if customer.first_name %}Hi {{ customer.first_name }}{% else %}Hello{% endif %}</p>'
+        html_body="<p>{% if customer.first_name %}Hi {{ customer.first_name }}{% else %}Hello{% endif %}</p>"
         '<a href="https://shop.example.com/">Shop</a>'
     )
 
