@@ -12,6 +12,12 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": crontab(minute="*"),
         "options": {"queue": "email"},
     },
+    # Coupon codes used by orders (imported or sent through the API) marked redeemed.
+    "campaigns-redeem-coupons": {
+        "task": "campaigns.redeem_coupons_task",
+        "schedule": crontab(minute="*/5"),
+        "options": {"queue": "default"},
+    },
     "ml-mark-stale-runs": {
         "task": "ml.mark_stale_runs_task",
         "schedule": crontab(minute="*/5"),

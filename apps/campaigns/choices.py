@@ -42,3 +42,13 @@ class Recurrence(models.TextChoices):
     NONE = "", "Once"
     DAILY = "daily", "Every day"
     WEEKLY = "weekly", "Every week"
+
+
+class DiscountType(models.TextChoices):
+    PERCENT = "percent", "Percent off"
+    AMOUNT = "amount", "Amount off"
+
+
+class CouponTarget(models.TextChoices):
+    EVERYONE = "everyone", "Everyone in the email"
+    PERSUADABLE = "persuadable", "Persuadable only (not sure buyers, not lost causes)"

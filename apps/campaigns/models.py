@@ -11,6 +11,8 @@ from django.db import models
 from apps.campaigns.choices import (
     CampaignStatus,
     Channel,
+    CouponTarget,
+    DiscountType,
     MessageStatus,
     Recurrence,
     SkipReason,
@@ -235,3 +237,101 @@ class Suppression(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.email} ({self.reason})"
+
+
+class CouponProgram(BaseModel):
+    """A promotion: codes unique per customer (or one shared code), a value, an expiry, a
+    budget, and who gets one: everyone, or only the persuadable (purchase propensity between
+    two bounds, CLV above a floor), with a holdout to measure the uplift the codes cause."""
+
+    key = models.SlugField(
+        max_length=64, unique=True, help_text='Templates name it: {% coupon "key" %}.'
+    )
+    name = models.CharField(max_length=200)
+    shared_code = models.CharField(
+        max_length=64, blank=True, help_text="One code for everyone; empty: a code per customer."
+    )
+    code_prefix = models.CharField(
+        max_length=16, blank=True, help_text="Start of generated codes, e.g. SPRING."
+    )
+    discount_type = models.CharField(
+        max_length=16, choices=DiscountType.choices, default=DiscountType.PERCENT
+    )
+    value = models.DecimalField(
+        max_digits=10, decimal_places=2, help_text="Percent (e.g. 10) or amount off."
+    )
+    min_order_total = models.DecimalField(
+        max_digits=10, decimal_places=2, default=0, help_text="Smallest order it applies to."
+    )
+    valid_days = models.PositiveSmallIntegerField(
+        default=14, validators=[MinValueValidator(1)], help_text="Days a code is valid after issue."
+    )
+    ends_at = models.DateTimeField(null=True, blank=True, help_text="No code is issued after.")
+    budget = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Stop issuing once redeemed discounts reach this; empty: no cap.",
+    )
+    max_issued = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Stop issuing after this many codes; empty: no cap."
+    )
+    target = models.CharField(
+        max_length=16, choices=CouponTarget.choices, default=CouponTarget.EVERYONE
+    )
+    min_propensity = models.FloatField(
+        default=0.05,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text="Persuadable: purchase propensity at least this (below: unlikely either way).",
+    )
+    max_propensity = models.FloatField(
+        default=0.6,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text="Persuadable: at most this (above: would buy anyway, a discount is lost margin).",
+    )
+    min_clv = models.DecimalField(
+        max_digits=12, decimal_places=2, default=0, help_text="Persuadable: 12-month CLV floor."
+    )
+    holdout_percent = models.PositiveSmallIntegerField(
+        default=10,
+        validators=[MaxValueValidator(50)],
+        help_text="Targeted customers held out (no code) to measure the uplift.",
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Coupon(BaseModel):
+    """One customer's code of a program (or their copy of the shared code), or their place in
+    the program's holdout (`held_out`, no code): issued once, redeemed from an order."""
+
+    program = models.ForeignKey(CouponProgram, on_delete=models.CASCADE, related_name="coupons")
+    customer = models.ForeignKey(
+        "customers.Customer", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    code = models.CharField(max_length=64, blank=True, db_index=True)
+    held_out = models.BooleanField(default=False, help_text="In the holdout: no code given.")
+    campaign = models.ForeignKey(
+        Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="coupons"
+    )
+    expires_at = models.DateTimeField()
+    redeemed_at = models.DateTimeField(null=True, blank=True)
+    order_external_id = models.CharField(max_length=128, blank=True)
+    discount = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["program", "customer"], name="coupon_once_per_customer"
+            ),
+        ]
+        indexes = [models.Index(fields=["program", "redeemed_at"], name="coupon_redeemed")]
+
+    def __str__(self) -> str:
+        return self.code or f"holdout {self.customer_id}"

@@ -338,3 +338,72 @@ def _attribution(
                 totals[model][0] += share
                 totals[model][1] += share * float(total)
     return [Attribution(model, round(v[0], 4), round(v[1], 2)) for model, v in totals.items()]
+
+
+@dataclass
+class CouponProgramReport:
+    """Codes issued and used, what they cost, and whether they made people buy: customers
+    given a code against the holdout (conversion within the codes' validity)."""
+
+    key: str
+    issued: int
+    held_out: int
+    redeemed: int
+    discount_total: float
+    redemption_rate: float | None
+    tests: list[Test] = field(default_factory=list)
+    incremental_buyers: float | None = None
+    cost_per_incremental_buyer: float | None = None
+
+
+def coupon_program_list() -> QuerySet[Any]:
+    from apps.campaigns.models import CouponProgram
+
+    return CouponProgram.objects.annotate(
+        issued=Count("coupons", filter=Q(coupons__held_out=False)),
+        redeemed=Count("coupons", filter=Q(coupons__redeemed_at__isnull=False)),
+    ).order_by("-created_at")
+
+
+def coupon_program_report(*, program: Any, now: datetime | None = None) -> CouponProgramReport:
+    from apps.campaigns.models import Coupon
+
+    now = now or timezone.now()
+    rows = list(
+        Coupon.objects.filter(program=program).values_list(
+            "customer_id", "held_out", "created_at", "redeemed_at", "discount"
+        )
+    )
+    validity = timedelta(days=program.valid_days)
+    ids = sorted({row[0] for row in rows if row[0] is not None})
+    start = min((row[2] for row in rows), default=now)
+    orders = customer_orders_between(customer_ids=ids, start=start, end=now + timedelta(minutes=1))
+    bought: dict[int, list[datetime]] = defaultdict(list)
+    for customer_id, placed_at, _total, _coupon in orders:
+        bought[customer_id].append(placed_at)
+    given, holdout = Arm("code"), Arm("holdout")
+    discount = 0.0
+    redeemed = 0
+    for customer_id, held_out, issued_at, redeemed_at, amount in rows:
+        arm = holdout if held_out else given
+        arm.customers += 1
+        if any(issued_at <= at < issued_at + validity for at in bought.get(customer_id, ())):
+            arm.converted += 1
+        if redeemed_at is not None:
+            redeemed += 1
+            discount += float(amount)
+    report = CouponProgramReport(
+        key=program.key,
+        issued=given.customers,
+        held_out=holdout.customers,
+        redeemed=redeemed,
+        discount_total=round(discount, 2),
+        redemption_rate=redeemed / given.customers if given.customers else None,
+    )
+    if given.customers and holdout.customers:
+        report.tests = _tests([holdout, given], "conversion")
+        gap = given.converted / given.customers - holdout.converted / holdout.customers
+        report.incremental_buyers = gap * given.customers
+        if report.incremental_buyers > 0:
+            report.cost_per_incremental_buyer = discount / report.incremental_buyers
+    return report

@@ -11,6 +11,7 @@ from celery import shared_task
 from django.conf import settings
 
 from apps.campaigns.services import campaign_run
+from apps.campaigns.services.coupons import coupons_redeem
 from apps.campaigns.services.sending import campaigns_due
 from apps.core.choices import Queue
 
@@ -47,3 +48,9 @@ def resume_campaigns_task() -> list[int]:
     for campaign_id in campaign_ids:
         senders_start(campaign_id)
     return campaign_ids
+
+
+@shared_task(name="campaigns.redeem_coupons_task", time_limit=600)
+def redeem_coupons_task() -> int:
+    """Mark coupon codes that orders used as redeemed; returns how many."""
+    return coupons_redeem()

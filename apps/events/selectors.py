@@ -649,3 +649,18 @@ def customer_orders_between(
         )
     rows.sort(key=lambda row: (row[1], row[0]))
     return rows
+
+
+def orders_with_coupon_codes(
+    *, codes: set[str], since: datetime | None = None
+) -> list[tuple[str, int | None, str, datetime, Decimal]]:
+    """(order external id, customer id, coupon code, placed_at, discount total) of revenue
+    orders that used one of `codes`, oldest first."""
+    queryset = order_revenue_queryset().filter(coupon_code__in=list(codes))
+    if since is not None:
+        queryset = queryset.filter(placed_at__gte=since)
+    return list(
+        queryset.order_by("placed_at", "id").values_list(
+            "external_id", "customer_id", "coupon_code", "placed_at", "discount_total"
+        )
+    )

@@ -651,3 +651,14 @@ def customer_scores_get(*, customer_id: int) -> CustomerScoresView | None:
         churn_reasons=_reasons(explanations.get("churn")),
         propensity_reasons=_reasons(explanations.get("propensity")),
     )
+
+
+def customer_targeting_scores(
+    *, customer_ids: list[int]
+) -> dict[int, tuple[float | None, Decimal | None]]:
+    """customer id -> (purchase propensity, 12-month CLV) for those with a scores row: what
+    promotion targeting reads."""
+    rows = CustomerScores.objects.filter(customer_id__in=customer_ids).values_list(
+        "customer_id", "purchase_propensity", "clv_12m"
+    )
+    return {customer_id: (propensity, clv) for customer_id, propensity, clv in rows}

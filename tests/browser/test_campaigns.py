@@ -72,3 +72,31 @@ def test_a_marketer_builds_previews_tests_and_sends_a_campaign(web, smtp_sink, s
     expect(web.page.locator("[data-testid=campaign-row]")).to_have_count(1)
     web.screenshot("campaigns-list")
     assert web.console_errors == []
+
+
+def test_a_marketer_creates_a_coupon_program_and_reads_its_page(web):
+    create_user(username="mia", role="marketer")
+    web.sign_in("mia", PASSWORD)
+    assert web.goto("/campaigns/coupons/") == 200
+    expect(web.page.locator("[data-testid=empty-state]")).to_be_visible()
+
+    web.page.click("[data-testid=coupon-new]")
+    web.page.fill("#id_key", "spring")
+    web.page.fill("#id_name", "Spring 10%")
+    web.page.fill("#id_value", "150")  # a percent above 100 is refused, naming the field
+    web.page.select_option("#id_target", "persuadable")
+    web.page.click("[data-testid=coupon-save]")
+    web.page.wait_for_load_state("networkidle")
+    expect(web.page.locator("[data-testid=error-value]")).to_contain_text("percent")
+    web.screenshot("coupons-form-error")
+
+    web.page.fill("#id_value", "10")
+    web.page.click("[data-testid=coupon-save]")
+    web.page.wait_for_load_state("networkidle")
+    expect(web.page.locator("h1")).to_have_text("Spring 10%")
+    expect(web.page.locator("[data-testid=coupon-uplift]")).to_contain_text("appears once")
+    web.screenshot("coupons-detail")
+    web.goto("/campaigns/coupons/")
+    expect(web.page.locator("[data-testid=coupon-row]")).to_have_count(1)
+    web.screenshot("coupons-list")
+    assert web.console_errors == []

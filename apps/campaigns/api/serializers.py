@@ -119,3 +119,27 @@ class ReportSerializer(serializers.Serializer):
     cost = serializers.FloatField()
     roi = serializers.FloatField(allow_null=True)
     notes = serializers.ListField(child=serializers.CharField())
+
+
+class CouponProgramSerializer(serializers.ModelSerializer):
+    class Meta:
+        from apps.campaigns.models import CouponProgram
+
+        model = CouponProgram
+        fields = [
+            "key", "name", "shared_code", "code_prefix", "discount_type", "value",
+            "min_order_total", "valid_days", "ends_at", "budget", "max_issued", "target",
+            "min_propensity", "max_propensity", "min_clv", "holdout_percent", "is_active",
+            "created_at",
+        ]  # fmt: skip
+        read_only_fields = ["created_at"]
+
+
+class IssueSerializer(serializers.Serializer):
+    customer_id = serializers.CharField(help_text="The customer's external id.")
+
+
+class OfferSerializer(serializers.Serializer):
+    code = serializers.CharField(allow_null=True, help_text="null: no code for this customer.")
+    label = serializers.CharField(allow_null=True)
+    expires_at = serializers.DateTimeField(allow_null=True)

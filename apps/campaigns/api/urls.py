@@ -27,6 +27,13 @@ urlpatterns = [
         views.CampaignTestSendView.as_view(),
         name="campaigns-test-send",
     ),
+    path("coupon-programs", views.CouponProgramListCreateView.as_view(), name="coupons-list"),
+    path(
+        "coupon-programs/<slug:key>/report",
+        views.CouponProgramReportView.as_view(),
+        name="coupons-report",
+    ),
+    path("coupon-programs/<slug:key>/issue", views.CouponIssueView.as_view(), name="coupons-issue"),
     path(
         "campaigns/<int:campaign_id>/report",
         views.CampaignReportView.as_view(),

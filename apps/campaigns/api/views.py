@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from apps.campaigns import selectors, services
 from apps.campaigns.api import serializers as shapes
 from apps.campaigns.models import Campaign
+from apps.campaigns.services.coupons import coupon_offer, coupon_program_create, program_get
 from apps.core.api.views import ScopedAPIView, ScopedGenericAPIView
 from apps.core.errors import NotFound
 from apps.customers.selectors import customer_get
@@ -219,3 +220,63 @@ class CampaignReportView(ScopedAPIView):
         data = dataclasses.asdict(report)
         data["funnel"]["revenue"] = float(report.funnel.revenue)
         return Response(data)
+
+
+class CouponProgramListCreateView(ScopedGenericAPIView):
+    required_scopes = {"GET": READ, "POST": WRITE}
+    serializer_class = shapes.CouponProgramSerializer
+    parser_classes = [JSONParser]
+
+    @extend_schema(operation_id="coupon_programs_list", summary="List coupon programs")
+    def get(self, request: Request) -> Response:
+        return self.list_response(selectors.coupon_program_list())
+
+    @extend_schema(
+        operation_id="coupon_programs_create",
+        summary="Create a coupon program",
+        request=shapes.CouponProgramSerializer,
+        responses={201: shapes.CouponProgramSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        """Codes per customer (or one shared code), value, validity, caps, and targeting:
+        everyone, or the persuadable (propensity between two bounds, CLV floor), with a
+        holdout for the uplift."""
+        body = shapes.CouponProgramSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        program = coupon_program_create(**body.validated_data)
+        return Response(
+            shapes.CouponProgramSerializer(program).data, status=status.HTTP_201_CREATED
+        )
+
+
+class CouponProgramReportView(ScopedAPIView):
+    required_scopes = {"GET": READ}
+
+    @extend_schema(operation_id="coupon_programs_report", summary="A coupon program's report")
+    def get(self, request: Request, key: str) -> Response:
+        """Issued, held out, redeemed, discount total, and the uplift: conversion of customers
+        given a code against the holdout within the codes' validity."""
+        report = selectors.coupon_program_report(program=program_get(key=key))
+        return Response(dataclasses.asdict(report))
+
+
+class CouponIssueView(ScopedAPIView):
+    required_scopes = {"POST": WRITE}
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        operation_id="coupon_programs_issue",
+        summary="Issue (or look up) a customer's code",
+        request=shapes.IssueSerializer,
+        responses=shapes.OfferSerializer,
+    )
+    def post(self, request: Request, key: str) -> Response:
+        """The customer's code, issued once; `code` null when the program does not target
+        them, holds them out, or is over."""
+        body = shapes.IssueSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        customer = customer_get(external_id=body.validated_data["customer_id"])
+        offer = coupon_offer(program=program_get(key=key), customer_id=customer.pk)
+        if offer is None:
+            return Response({"code": None, "label": None, "expires_at": None})
+        return Response({"code": offer.code, "label": offer.label, "expires_at": offer.expires_at})

@@ -19,7 +19,7 @@ from apps.campaigns.models import Campaign, CampaignMessage
 from apps.campaigns.services.content import content_compile, message_preview
 from apps.campaigns.services.planning import campaign_plan
 from apps.campaigns.services.sending import SendResult, campaign_next_due, campaign_send_batches
-from apps.core.errors import Conflict, ValidationFailed
+from apps.core.errors import Conflict, DomainError, ValidationFailed
 
 DEFAULT_HTML = """<html><body style="font-family:Arial,sans-serif;color:#0f172a">
 <p>Hi {{ customer.first_name|default:"there" }},</p>
@@ -77,9 +77,14 @@ def campaign_create(
 def campaign_validate(*, campaign: Campaign) -> None:
     """Raise ValidationFailed naming the field when the campaign cannot be sent as it is."""
     if campaign.channel == Channel.EMAIL:
-        content_compile(campaign)
-        for variant in campaign.variants.all():
+        for variant in [None, *campaign.variants.all()]:
             content_compile(campaign, variant)
+            try:  # blocks that name what does not exist (a coupon program, a placement)
+                message_preview(campaign=campaign, customer=None, variant=variant)
+            except ValidationFailed:
+                raise
+            except DomainError as error:
+                raise ValidationFailed(f"html_body: {error.message}", field="html_body") from None
     elif not campaign.webhook_url:
         raise ValidationFailed(
             "webhook_url: the webhook channel needs an address", field="webhook_url"

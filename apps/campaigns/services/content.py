@@ -98,6 +98,7 @@ def message_render(
     variant: str = "",
     log_recommendations: bool = True,
     track: bool = True,
+    campaign_id: int | None = None,
 ) -> RenderedEmail:
     """One customer's email. `track` False (previews) leaves links as written."""
     values = {
@@ -108,6 +109,9 @@ def message_render(
         "preheader": content.preheader,
         "_customer_external_id": getattr(customer, "external_id", ""),
         "_log_recommendations": log_recommendations,
+        "_customer_pk": getattr(customer, "pk", None),
+        "_campaign_id": campaign_id,
+        "_preview": not track,
         "_product_url": settings.CAMPAIGNS_PRODUCT_URL,
     }
     subject = " ".join(content.subject.render(Context(values, autoescape=False)).split())

@@ -88,7 +88,11 @@ def _email(
     campaign: Campaign, message: CampaignMessage, content: CompiledContent
 ) -> EmailMultiAlternatives:
     rendered = message_render(
-        content, customer=message.customer, token=message.token, variant=message.variant
+        content,
+        customer=message.customer,
+        token=message.token,
+        variant=message.variant,
+        campaign_id=campaign.pk,
     )
     domain = str(settings.SITE_URL).split("//", 1)[-1].split("/", 1)[0].split(":", 1)[0]
     email = EmailMultiAlternatives(

@@ -106,3 +106,34 @@ def test_reading_needs_the_campaigns_scope():
     client = Client(HTTP_AUTHORIZATION=f"Bearer {created.raw_key}")
 
     assert client.get("/api/v1/campaigns").status_code == 403
+
+
+def test_a_partner_runs_a_coupon_program_and_reads_its_uplift(api):
+    from apps.customers.tests.factories import CustomerFactory
+
+    customers = [CustomerFactory() for _ in range(20)]
+    created = api.post(
+        "/api/v1/coupon-programs",
+        {"key": "welcome", "name": "Welcome", "value": "15", "holdout_percent": 30},
+        content_type="application/json",
+    )
+    assert created.status_code == 201, created.content
+
+    codes = [
+        api.post(
+            "/api/v1/coupon-programs/welcome/issue", {"customer_id": c.external_id},
+            content_type="application/json",
+        ).json()["code"]
+        for c in customers
+    ]  # fmt: skip
+
+    report = api.get("/api/v1/coupon-programs/welcome/report").json()
+    assert report["issued"] + report["held_out"] == 20
+    assert report["issued"] == sum(code is not None for code in codes)
+    assert report["redeemed"] == 0
+    bad = api.post(
+        "/api/v1/coupon-programs",
+        {"key": "bad", "name": "Bad", "value": "150"},
+        content_type="application/json",
+    )
+    assert bad.status_code == 400 and bad.json()["detail"].startswith("value:")

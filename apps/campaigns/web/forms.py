@@ -149,3 +149,22 @@ class PreviewForm(forms.Form):
 class TestSendForm(forms.Form):
     to = forms.EmailField(widget=forms.EmailInput({**TEXT, "placeholder": "you@example.com"}))
     customer = forms.CharField(required=False, widget=forms.HiddenInput())
+
+
+class CouponProgramForm(forms.ModelForm):
+    class Meta:
+        from apps.campaigns.models import CouponProgram
+
+        model = CouponProgram
+        fields = [
+            "key", "name", "discount_type", "value", "min_order_total", "valid_days",
+            "code_prefix", "shared_code", "budget", "max_issued", "target", "min_propensity",
+            "max_propensity", "min_clv", "holdout_percent",
+        ]  # fmt: skip
+        labels = {"min_clv": "Min 12-month CLV", "holdout_percent": "Holdout"}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+            field.widget.attrs.setdefault("class", css)

@@ -1,12 +1,15 @@
 from django.urls import path
 
-from apps.campaigns.web import views
+from apps.campaigns.web import coupons, views
 
 app_name = "campaigns"
 
 urlpatterns = [
     path("", views.index, name="index"),
     path("new", views.create, name="create"),
+    path("coupons/", coupons.index, name="coupons"),
+    path("coupons/new", coupons.create, name="coupon_create"),
+    path("coupons/<slug:key>/", coupons.detail, name="coupon_detail"),
     path("<int:campaign_id>/", views.detail, name="detail"),
     path("<int:campaign_id>/edit", views.edit, name="edit"),
     path("<int:campaign_id>/test-send", views.test_send, name="test_send"),
