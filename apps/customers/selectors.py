@@ -227,3 +227,7 @@ def consent_decisions(*, customer_ids: Iterable[int], purpose: str) -> dict[int,
     for customer_id, granted, source, recorded_at in rows:
         decisions[customer_id] = ConsentDecision(granted, source, recorded_at)  # latest wins
     return decisions
+
+
+# The consent purpose marketing email needs (for apps that must not import choices).
+EMAIL_MARKETING = ConsentPurpose.EMAIL_MARKETING.value

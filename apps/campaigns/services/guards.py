@@ -13,8 +13,7 @@ from django.db.models import Count
 
 from apps.campaigns.choices import MessageStatus, SkipReason
 from apps.campaigns.models import CampaignMessage, Suppression
-from apps.customers.choices import ConsentPurpose
-from apps.customers.selectors import consent_decisions
+from apps.customers.selectors import EMAIL_MARKETING, consent_decisions
 
 UNSUBSCRIBE_SOURCE = "unsubscribe"
 
@@ -47,9 +46,7 @@ def skip_reasons(
     """customer id -> SkipReason for those of `recipients` (customer id -> email) who must not
     get a marketing email now; the others are absent."""
     reasons: dict[int, str] = {}
-    decisions = consent_decisions(
-        customer_ids=recipients.keys(), purpose=ConsentPurpose.EMAIL_MARKETING
-    )
+    decisions = consent_decisions(customer_ids=recipients.keys(), purpose=EMAIL_MARKETING)
     suppressed = suppressed_emails(recipients.values())
     counts = recent_send_counts(recipients.keys(), now=now) if frequency_cap else {}
     cap = int(settings.CAMPAIGNS_FREQUENCY_CAP)

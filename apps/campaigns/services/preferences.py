@@ -13,8 +13,7 @@ from apps.campaigns.models import CampaignMessage
 from apps.campaigns.services.guards import UNSUBSCRIBE_SOURCE
 from apps.campaigns.services.tracking import interaction_store, message_by_token, signature_check
 from apps.core.errors import NotFound
-from apps.customers.choices import ConsentPurpose
-from apps.customers.selectors import consent_decisions
+from apps.customers.selectors import EMAIL_MARKETING, consent_decisions
 from apps.customers.services import consent_record
 
 
@@ -38,9 +37,9 @@ def _message(token: str, signature: str) -> tuple[CampaignMessage, Any]:
 
 def preferences_get(*, token: str, signature: str) -> Preferences:
     message, customer = _message(token, signature)
-    decision = consent_decisions(
-        customer_ids=[customer.pk], purpose=ConsentPurpose.EMAIL_MARKETING
-    ).get(customer.pk)
+    decision = consent_decisions(customer_ids=[customer.pk], purpose=EMAIL_MARKETING).get(
+        customer.pk
+    )
     return Preferences(
         token=token,
         email=message.email,
@@ -58,7 +57,7 @@ def email_unsubscribe(*, token: str, signature: str, how: str = "link") -> Prefe
     if current.subscribed:
         consent_record(
             customer=customer,
-            purpose=ConsentPurpose.EMAIL_MARKETING,
+            purpose=EMAIL_MARKETING,
             granted=False,
             source=f"{UNSUBSCRIBE_SOURCE}:campaign {message.campaign_id}",
         )
@@ -88,7 +87,7 @@ def email_resubscribe(*, token: str, signature: str) -> Preferences:
     message, customer = _message(token, signature)
     consent_record(
         customer=customer,
-        purpose=ConsentPurpose.EMAIL_MARKETING,
+        purpose=EMAIL_MARKETING,
         granted=True,
         source="preference_centre",
     )
