@@ -93,6 +93,11 @@ class Campaign(BaseModel):
     respect_quiet_hours = models.BooleanField(
         default=True, help_text="Wait until the quiet hours end in the customer's time zone."
     )
+    optimize_send_time = models.BooleanField(
+        default=False,
+        help_text="Send each customer at their best hour (from their opens and clicks; the "
+        "population's best hour for those without), within a day of the start.",
+    )
     ignore_frequency_cap = models.BooleanField(
         default=False, help_text="Transactional-like messages that the global cap must not stop."
     )

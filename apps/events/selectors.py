@@ -664,3 +664,22 @@ def orders_with_coupon_codes(
             "external_id", "customer_id", "coupon_code", "placed_at", "discount_total"
         )
     )
+
+
+def customer_engagement_times(
+    *, customer_ids: list[int], since: datetime
+) -> list[tuple[int, datetime]]:
+    """(customer id, when) of the customers' email opens and clicks by people (machine opens
+    left out) since `since`: what send-time optimisation learns from."""
+    rows: list[tuple[int, datetime]] = []
+    for offset in range(0, len(customer_ids), 5000):
+        rows.extend(
+            Event.objects.filter(
+                customer_id__in=customer_ids[offset : offset + 5000],
+                event_type__in=("email_open", "email_click"),
+                occurred_at__gte=since,
+            )
+            .exclude(properties__machine=True)
+            .values_list("customer_id", "occurred_at")
+        )
+    return rows

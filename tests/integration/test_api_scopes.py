@@ -21,6 +21,8 @@ from rest_framework.test import APIClient
 
 from apps.accounts.choices import ALL_SCOPES
 from apps.accounts.tests.factories import ApiKeyFactory, UserFactory, bearer
+from apps.campaigns.services import campaign_create
+from apps.campaigns.services.coupons import coupon_program_create
 from apps.catalog.tests.factories import ProductFactory
 from apps.core.api.schema import SCOPE_EXTENSION
 from apps.core.api.scopes import ANY_SCOPE
@@ -76,7 +78,11 @@ def path_values(settings: Any, tmp_path: Path) -> dict[tuple[str, str], str]:
     )[0]
     segment = segment_create(name="scope-segment", customer_external_ids=[customer.external_id])
     placement = placement_create(key="scope-placement", name="Scope placement")
+    campaign = campaign_create(name="scope-campaign", subject="Hi", all_customers=True)
+    program = coupon_program_create(key="scope-coupons", name="Scope", value=10)
     return {
+        ("/api/v1/campaigns/", "campaign_id"): str(campaign.pk),
+        ("/api/v1/coupon-programs/", "key"): program.key,
         ("/api/v1/recommendations/placements/", "key"): placement.key,
         ("/api/v1/segments/", "segment_id"): str(segment.pk),
         ("/api/v1/segments/rfm/", "cell"): "champions",

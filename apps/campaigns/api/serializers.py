@@ -39,7 +39,7 @@ class CampaignSerializer(serializers.ModelSerializer):
             "id", "name", "channel", "status", "owner", "all_customers", "segment_ids",
             "excluded_segment_ids", "subject", "preheader", "from_email", "html_body",
             "text_body", "webhook_url", "scheduled_at", "recurrence", "send_rate",
-            "holdout_percent", "respect_quiet_hours", "ignore_frequency_cap", "utm_source",
+            "holdout_percent", "respect_quiet_hours", "optimize_send_time", "ignore_frequency_cap", "utm_source",
             "utm_medium", "utm_campaign", "bounce_pause_rate", "complaint_pause_rate", "cost",
             "variants", "planned_at", "started_at", "finished_at", "paused_reason",
             "created_at", "updated_at",
@@ -65,6 +65,7 @@ class CampaignWriteSerializer(serializers.Serializer):
     send_rate = serializers.IntegerField(min_value=1, required=False, allow_null=True)
     holdout_percent = serializers.IntegerField(min_value=0, max_value=50, required=False)
     respect_quiet_hours = serializers.BooleanField(required=False)
+    optimize_send_time = serializers.BooleanField(required=False)
     ignore_frequency_cap = serializers.BooleanField(required=False)
     utm_source = serializers.CharField(max_length=100, required=False, allow_blank=True)
     utm_medium = serializers.CharField(max_length=100, required=False, allow_blank=True)
@@ -143,3 +144,28 @@ class OfferSerializer(serializers.Serializer):
     code = serializers.CharField(allow_null=True, help_text="null: no code for this customer.")
     label = serializers.CharField(allow_null=True)
     expires_at = serializers.DateTimeField(allow_null=True)
+
+
+class FeedbackSerializer(serializers.Serializer):
+    events = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="[{type, message_id, bounce_type, reason, timestamp}], at most 1,000.",
+    )
+
+
+class FeedbackResultSerializer(serializers.Serializer):
+    accepted = serializers.IntegerField()
+    rejected = serializers.ListField(child=serializers.DictField(), help_text="{index, reason}")
+    paused_campaigns = serializers.ListField(child=serializers.IntegerField())
+
+
+class CouponReportSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    issued = serializers.IntegerField()
+    held_out = serializers.IntegerField()
+    redeemed = serializers.IntegerField()
+    discount_total = serializers.FloatField()
+    redemption_rate = serializers.FloatField(allow_null=True)
+    tests = serializers.ListField(child=serializers.DictField(), help_text="Code vs holdout.")
+    incremental_buyers = serializers.FloatField(allow_null=True)
+    cost_per_incremental_buyer = serializers.FloatField(allow_null=True)

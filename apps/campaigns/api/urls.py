@@ -27,6 +27,7 @@ urlpatterns = [
         views.CampaignTestSendView.as_view(),
         name="campaigns-test-send",
     ),
+    path("email/feedback", views.EmailFeedbackView.as_view(), name="email-feedback"),
     path("coupon-programs", views.CouponProgramListCreateView.as_view(), name="coupons-list"),
     path(
         "coupon-programs/<slug:key>/report",

@@ -16,6 +16,7 @@ from apps.campaigns import selectors, services
 from apps.campaigns.api import serializers as shapes
 from apps.campaigns.models import Campaign
 from apps.campaigns.services.coupons import coupon_offer, coupon_program_create, program_get
+from apps.campaigns.services.feedback import email_feedback_record
 from apps.core.api.views import ScopedAPIView, ScopedGenericAPIView
 from apps.core.errors import NotFound
 from apps.customers.selectors import customer_get
@@ -252,7 +253,11 @@ class CouponProgramListCreateView(ScopedGenericAPIView):
 class CouponProgramReportView(ScopedAPIView):
     required_scopes = {"GET": READ}
 
-    @extend_schema(operation_id="coupon_programs_report", summary="A coupon program's report")
+    @extend_schema(
+        operation_id="coupon_programs_report",
+        summary="A coupon program's report",
+        responses=shapes.CouponReportSerializer,
+    )
     def get(self, request: Request, key: str) -> Response:
         """Issued, held out, redeemed, discount total, and the uplift: conversion of customers
         given a code against the holdout within the codes' validity."""
@@ -280,3 +285,23 @@ class CouponIssueView(ScopedAPIView):
         if offer is None:
             return Response({"code": None, "label": None, "expires_at": None})
         return Response({"code": offer.code, "label": offer.label, "expires_at": offer.expires_at})
+
+
+class EmailFeedbackView(ScopedAPIView):
+    required_scopes = {"POST": "events:write"}
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        operation_id="email_feedback",
+        summary="Bounces, complaints and deliveries from the mail provider",
+        request=shapes.FeedbackSerializer,
+        responses=shapes.FeedbackResultSerializer,
+    )
+    def post(self, request: Request) -> Response:
+        """Point the provider's webhook here (with a key holding events:write). Each item:
+        `type` delivered|bounce|complaint, `message_id` (our Message-ID header), optional
+        `bounce_type` hard|soft, `reason`, `timestamp`. Hard bounces and complaints go on the
+        suppression list; a campaign passing its bounce or complaint threshold pauses."""
+        events = request.data.get("events") if isinstance(request.data, dict) else None
+        result = email_feedback_record(items=events)  # type: ignore[arg-type]
+        return Response(dataclasses.asdict(result))

@@ -277,6 +277,7 @@ __all__ = [
 EDITABLE_FIELDS = (
     "name", "subject", "preheader", "from_email", "html_body", "text_body", "channel",
     "webhook_url", "all_customers", "send_rate", "holdout_percent", "respect_quiet_hours",
+    "optimize_send_time",
     "ignore_frequency_cap", "utm_source", "utm_medium", "utm_campaign", "bounce_pause_rate",
     "complaint_pause_rate", "cost", "recurrence",
 )  # fmt: skip

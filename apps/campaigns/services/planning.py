@@ -9,19 +9,24 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import numpy as np
 from django.conf import settings
 from django.utils import timezone
 
 from apps.campaigns.choices import MessageStatus
 from apps.campaigns.engine.assignment import assign
+from apps.campaigns.engine.send_time import best_send_hours, is_quiet, next_send_time
 from apps.campaigns.engine.zones import customer_zone
 from apps.campaigns.models import Campaign, CampaignMessage
 from apps.campaigns.services.guards import skip_reasons
 from apps.core.errors import ValidationFailed
 from apps.customers.selectors import customer_all_ids, customers_by_ids
+from apps.events.selectors import customer_engagement_times
 from apps.segments.selectors import segment_member_customer_ids
 
 CHUNK = 2000
+# Send-time optimisation learns from this much engagement history.
+SEND_TIME_HISTORY = timedelta(days=180)
 
 
 @dataclass
@@ -75,17 +80,42 @@ def quiet_hours() -> tuple[int, int] | None:
 
 def quiet_hours_end(moment: datetime, zone: Any, hours: tuple[int, int] | None) -> datetime:
     """`moment` if it is outside the quiet hours in `zone`, else when they end there."""
-    if hours is None:
-        return moment
-    start, end = hours
     local = moment.astimezone(zone)
     hour = local.hour
-    quiet = start <= hour < end if start < end else hour >= start or hour < end
-    if not quiet:
+    if hours is None or not is_quiet(hour, hours):
         return moment
+    start, end = hours
     day = local.date() if hour < end else local.date() + timedelta(days=1)
     wake = datetime(day.year, day.month, day.day, end, tzinfo=zone)
     return wake.astimezone(moment.tzinfo)
+
+
+def _zone_of(customer: Any) -> Any:
+    return customer_zone(
+        zone_name=str((customer.attributes or {}).get("timezone", "")),
+        country=customer.country,
+        default=str(settings.CAMPAIGNS_DEFAULT_TIMEZONE),
+    )
+
+
+def best_hours(customer_ids: list[int], *, now: datetime) -> tuple[dict[int, int], int]:
+    """customer id -> best local send hour (from their opens and clicks in their own zone,
+    smoothed towards everyone's), and the population's best hour for the rest."""
+    times = customer_engagement_times(customer_ids=customer_ids, since=now - SEND_TIME_HISTORY)
+    index = {customer_id: position for position, customer_id in enumerate(customer_ids)}
+    zones = {pk: _zone_of(c) for pk, c in customers_by_ids(customer_ids=customer_ids).items()}
+    people = [index[customer_id] for customer_id, _ in times]
+    hours = [at.astimezone(zones[customer_id]).hour for customer_id, at in times]
+    result = best_send_hours(
+        np.asarray(people, dtype=np.int64), np.asarray(hours, dtype=np.int64),
+        n_customers=len(customer_ids),
+    )  # fmt: skip
+    chosen = {
+        customer_id: int(result.best_hour[position])
+        for customer_id, position in index.items()
+        if not result.fallback[position]
+    }
+    return chosen, result.population_best_hour
 
 
 def campaign_plan(*, campaign: Campaign, now: datetime | None = None) -> PlanResult:
@@ -101,6 +131,10 @@ def campaign_plan(*, campaign: Campaign, now: datetime | None = None) -> PlanRes
         CampaignMessage.objects.filter(campaign=campaign).values_list("customer_id", flat=True)
     )
     todo = [customer_id for customer_id in ids if customer_id not in existing]
+    personal_hours: dict[int, int] = {}
+    population_hour = 10
+    if campaign.optimize_send_time and todo:
+        personal_hours, population_hour = best_hours(todo, now=now)
     for offset in range(0, len(todo), CHUNK):
         customers = customers_by_ids(customer_ids=todo[offset : offset + CHUNK])
         reasons = skip_reasons(
@@ -132,13 +166,15 @@ def campaign_plan(*, campaign: Campaign, now: datetime | None = None) -> PlanRes
                 row.status = MessageStatus.SKIPPED
                 row.skip_reason = reasons[pk]
                 result.skipped[reasons[pk]] += 1
-            elif hours is not None:
-                zone = customer_zone(
-                    zone_name=str((customer.attributes or {}).get("timezone", "")),
-                    country=customer.country,
-                    default=str(settings.CAMPAIGNS_DEFAULT_TIMEZONE),
+            elif campaign.optimize_send_time:
+                row.send_after = next_send_time(
+                    personal_hours.get(pk, population_hour),
+                    not_before=start,
+                    zone=_zone_of(customer),
+                    quiet_hours=hours,
                 )
-                row.send_after = quiet_hours_end(start, zone, hours)
+            elif hours is not None:
+                row.send_after = quiet_hours_end(start, _zone_of(customer), hours)
             result.statuses[row.status] += 1
             rows.append(row)
         created = CampaignMessage.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)

@@ -125,7 +125,8 @@ def message_by_token(token: str) -> CampaignMessage:
 def interaction_store(
     message: CampaignMessage, name: str, *, at: datetime, properties: dict, context: dict
 ) -> None:
-    """Store one interaction as an event on the customer (its own message id)."""
+    """Store one interaction as an event on the customer (its own message id; a provider
+    retrying the same feedback stores another event, as it would another open)."""
     from apps.campaigns.services.events import email_events_store
 
     email_events_store(

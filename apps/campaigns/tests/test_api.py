@@ -137,3 +137,46 @@ def test_a_partner_runs_a_coupon_program_and_reads_its_uplift(api):
         content_type="application/json",
     )
     assert bad.status_code == 400 and bad.json()["detail"].startswith("value:")
+
+
+def test_provider_feedback_suppresses_bounces_and_pauses_a_campaign():
+    from apps.campaigns.models import CampaignMessage, Suppression
+    from apps.campaigns.services import campaign_plan
+    from apps.campaigns.tests.factories import CampaignFactory
+    from apps.events.models import Event
+
+    key = api_key_create(name="esp", scopes=["events:write"]).raw_key
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {key}")
+    people = [subscriber() for _ in range(100)]
+    campaign = CampaignFactory(status="sending", complaint_pause_rate=0.01)
+    campaign_plan(campaign=campaign)
+    CampaignMessage.objects.filter(campaign=campaign).update(status="sent")
+    rows = list(CampaignMessage.objects.filter(campaign=campaign).order_by("id"))
+
+    response = client.post(
+        "/api/v1/email/feedback",
+        {"events": [
+            {"type": "bounce", "message_id": f"<{rows[0].token}@mkt.example.com>", "reason": "5.1.1"},
+            {"type": "bounce", "bounce_type": "soft", "message_id": str(rows[1].token)},
+            {"type": "complaint", "message_id": str(rows[2].token)},
+            {"type": "complaint", "message_id": str(rows[3].token)},
+            {"type": "delivered", "message_id": str(rows[4].token)},
+            {"type": "bounce", "message_id": "<nobody@x>"},
+            {"type": "opened", "message_id": str(rows[5].token)},
+        ]},
+        content_type="application/json",
+    )  # fmt: skip
+
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["accepted"] == 5
+    assert [r["index"] for r in body["rejected"]] == [5, 6]
+    assert body["rejected"][0]["reason"] == "events[5].message_id: no message token in it"
+    assert set(Suppression.objects.values_list("email", flat=True)) == {
+        rows[0].email,
+        rows[2].email,
+        rows[3].email,
+    }
+    assert body["paused_campaigns"] == [campaign.pk]  # 2 complaints of 100 > 1%
+    assert Event.objects.filter(event_type="email_bounce").count() == 2
+    assert len(people) == 100

@@ -254,3 +254,34 @@ def test_campaign_send_command_names_an_unknown_segment():
 
     with pytest.raises(CommandError, match="segment 'nope' does not exist"):
         call_command("campaign", "send", "--segment", "nope", "--json")
+
+
+def test_send_time_optimisation_sends_at_each_customers_best_hour(settings):
+    # given Ann (Berlin) who opens emails around 19:00 her time, and Bo with no history
+    from zoneinfo import ZoneInfo
+
+    from apps.events.tests.factories import EventFactory
+
+    settings.CAMPAIGNS_QUIET_HOURS = "22-7"
+    berlin = ZoneInfo("Europe/Berlin")
+    ann = subscriber(country="DE")
+    bo = subscriber(country="DE")
+    for day in range(1, 6):
+        EventFactory(
+            customer=ann, event_type="email_open", properties={"machine": False},
+            occurred_at=datetime(2026, 11, 20 + day // 2, 19, 10, tzinfo=berlin) - timedelta(days=0),
+        )  # fmt: skip
+    EventFactory(  # a proxy's open at 03:00 teaches nothing
+        customer=ann, event_type="email_open", properties={"machine": True},
+        occurred_at=datetime(2026, 11, 25, 3, 0, tzinfo=berlin),
+    )  # fmt: skip
+    campaign = CampaignFactory(optimize_send_time=True, respect_quiet_hours=True)
+    now = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)  # 10:00 in Berlin
+
+    # when planned
+    campaign_plan(campaign=campaign, now=now)
+
+    # then Ann's email waits until 19:00 Berlin today; Bo gets the population's best hour
+    rows = {m.customer_id: m for m in CampaignMessage.objects.filter(campaign=campaign)}
+    assert rows[ann.pk].send_after == datetime(2026, 11, 29, 19, 0, tzinfo=berlin)
+    assert rows[bo.pk].send_after == datetime(2026, 11, 29, 19, 0, tzinfo=berlin)

@@ -69,6 +69,11 @@ class CampaignForm(forms.Form):
         initial=True,
         widget=forms.CheckboxInput(CHECK),
     )
+    optimize_send_time = forms.BooleanField(
+        label="Send at each customer's best hour (learned from their opens and clicks)",
+        required=False,
+        widget=forms.CheckboxInput(CHECK),
+    )
     send_rate = forms.IntegerField(
         label="Messages a second",
         min_value=1,
@@ -115,6 +120,7 @@ class CampaignForm(forms.Form):
             "holdout_percent": campaign.holdout_percent,
             "html_body": campaign.html_body,
             "respect_quiet_hours": campaign.respect_quiet_hours,
+            "optimize_send_time": campaign.optimize_send_time,
             "send_rate": campaign.send_rate,
             "utm_campaign": campaign.utm_campaign,
             "cost": campaign.cost,
