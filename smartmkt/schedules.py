@@ -12,6 +12,12 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": crontab(minute="*"),
         "options": {"queue": "email"},
     },
+    # Journeys: new triggers enroll customers, due steps run (idempotent, rows claimed).
+    "campaigns-journeys": {
+        "task": "campaigns.run_journeys_task",
+        "schedule": crontab(minute="*"),
+        "options": {"queue": "default"},
+    },
     # Coupon codes used by orders (imported or sent through the API) marked redeemed.
     "campaigns-redeem-coupons": {
         "task": "campaigns.redeem_coupons_task",

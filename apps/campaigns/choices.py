@@ -52,3 +52,26 @@ class DiscountType(models.TextChoices):
 class CouponTarget(models.TextChoices):
     EVERYONE = "everyone", "Everyone in the email"
     PERSUADABLE = "persuadable", "Persuadable only (not sure buyers, not lost causes)"
+
+
+class JourneyStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    ACTIVE = "active", "Active"
+    PAUSED = "paused", "Paused"
+    ARCHIVED = "archived", "Archived"
+
+
+class JourneyTrigger(models.TextChoices):
+    EVENT = "event", "An event (e.g. add to cart)"
+    SIGNUP = "signup", "A new customer"
+    SEGMENT_ENTRY = "segment_entry", "Entering a segment"
+    SEGMENT_EXIT = "segment_exit", "Leaving a segment"
+    DATE = "date", "A date attribute (e.g. birthday)"
+    SCHEDULE = "schedule", "Every day, for a segment's members"
+
+
+class EnrollmentState(models.TextChoices):
+    ACTIVE = "active", "In the journey"
+    COMPLETED = "completed", "Reached the end"
+    GOAL = "goal", "Reached the goal"
+    EXITED = "exited", "Left (exit step, or the journey was archived)"

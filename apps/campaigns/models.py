@@ -13,6 +13,9 @@ from apps.campaigns.choices import (
     Channel,
     CouponTarget,
     DiscountType,
+    EnrollmentState,
+    JourneyStatus,
+    JourneyTrigger,
     MessageStatus,
     Recurrence,
     SkipReason,
@@ -122,6 +125,15 @@ class Campaign(BaseModel):
         default=0,
         help_text="What the campaign cost (sending, creative, discounts), for its ROI.",
     )
+    journey = models.ForeignKey(
+        "campaigns.Journey",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="email_campaigns",
+        help_text="Set for a journey's email step: its messages come from the journey.",
+    )
+    journey_step = models.CharField(max_length=64, blank=True)
     planned_at = models.DateTimeField(
         null=True, blank=True, help_text="When the audience was turned into messages."
     )
@@ -172,6 +184,14 @@ class CampaignMessage(models.Model):
         default=uuid.uuid4, unique=True, help_text="Identifies the message in tracking links."
     )
     variant = models.CharField(max_length=32, blank=True, help_text="A/B/n arm, if any.")
+    enrollment = models.ForeignKey(
+        "campaigns.JourneyEnrollment",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="messages",
+        help_text="The journey run that sent it (journey emails only).",
+    )
     email = models.CharField(max_length=254, blank=True, help_text="Address at planning time.")
     status = models.CharField(
         max_length=16, choices=MessageStatus.choices, default=MessageStatus.PENDING
@@ -201,7 +221,14 @@ class CampaignMessage(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["campaign", "customer"], name="campaign_message_once_per_customer"
+                fields=["campaign", "customer"],
+                condition=models.Q(enrollment__isnull=True),
+                name="campaign_message_once_per_customer",
+            ),
+            models.UniqueConstraint(
+                fields=["campaign", "enrollment"],
+                condition=models.Q(enrollment__isnull=False),
+                name="campaign_message_once_per_enrollment",
             ),
         ]
         indexes = [
@@ -340,3 +367,105 @@ class Coupon(BaseModel):
 
     def __str__(self) -> str:
         return self.code or f"holdout {self.customer_id}"
+
+
+class Journey(BaseModel):
+    """Triggered automation: who enters (an event, sign-up, segment entry or exit, a date such
+    as a birthday, a daily schedule), the steps they go through (waits, branches, splits,
+    emails, coupons, webhooks, attribute updates), the goal that ends it, re-entry rules.
+
+    `steps` is a list of step objects with ids and `next` pointers (see engine/journeys.py);
+    the first step is the entry. Each email step sends through its own Campaign row.
+    """
+
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    template = models.CharField(max_length=64, blank=True, help_text="Built from this template.")
+    status = models.CharField(
+        max_length=16, choices=JourneyStatus.choices, default=JourneyStatus.DRAFT
+    )
+    trigger = models.CharField(max_length=16, choices=JourneyTrigger.choices)
+    trigger_config = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="event: {event_type}; segment_*: {segment_id}; date: {attribute, days_before}; "
+        "schedule: {segment_id, hour}.",
+    )
+    goal_event = models.CharField(
+        max_length=32, blank=True, help_text="An event type that ends the journey (e.g. purchase)."
+    )
+    reentry_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Enter again this many days after the last entry; empty: never again.",
+    )
+    steps = models.JSONField(default=list)
+    scanned_until = models.DateTimeField(
+        null=True, blank=True, help_text="Triggers are looked for after this moment."
+    )
+    activated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class JourneyEnrollment(models.Model):
+    """One customer's pass through a journey: where they are and when they move on."""
+
+    journey = models.ForeignKey(Journey, on_delete=models.CASCADE, related_name="enrollments")
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
+    state = models.CharField(
+        max_length=16, choices=EnrollmentState.choices, default=EnrollmentState.ACTIVE
+    )
+    step = models.CharField(max_length=64, blank=True, help_text="The step to run next.")
+    next_run_at = models.DateTimeField(help_text="When the next step runs.")
+    entered_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    context = models.JSONField(
+        default=dict, blank=True, help_text="What triggered it (event, product) and cart items."
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["journey", "customer"],
+                condition=models.Q(state="active"),
+                name="journey_one_active_enrollment",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_run_at"],
+                name="journey_due",
+                condition=models.Q(state="active"),
+            ),
+            models.Index(fields=["journey", "customer", "entered_at"], name="journey_entries"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.journey_id}/{self.customer_id} at {self.step} ({self.state})"
+
+
+class JourneyStepRun(models.Model):
+    """A step done for an enrollment, once (unique): what makes re-running a step after a
+    crash harmless, and what the per-step counts are made of."""
+
+    enrollment = models.ForeignKey(
+        JourneyEnrollment, on_delete=models.CASCADE, related_name="step_runs"
+    )
+    journey = models.ForeignKey(Journey, on_delete=models.CASCADE, related_name="step_runs")
+    step = models.CharField(max_length=64)
+    outcome = models.CharField(max_length=64, blank=True, help_text="yes/no, branch, sent ...")
+    at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["enrollment", "step"], name="journey_step_once"),
+        ]
+        indexes = [models.Index(fields=["journey", "step"], name="journey_step_counts")]
+
+    def __str__(self) -> str:
+        return f"{self.enrollment_id}:{self.step}"

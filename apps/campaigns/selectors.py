@@ -33,10 +33,14 @@ DECAY_HALF_LIFE = timedelta(days=2)
 
 
 def campaign_list(*, status: str = "", search: str = "") -> QuerySet[Campaign]:
-    queryset = Campaign.objects.select_related("owner").annotate(
-        sent=Count("messages", filter=Q(messages__status=MessageStatus.SENT)),
-        opened=Count("messages", filter=Q(messages__opened_at__isnull=False)),
-        clicked=Count("messages", filter=Q(messages__clicked_at__isnull=False)),
+    queryset = (
+        Campaign.objects.filter(journey__isnull=True)
+        .select_related("owner")
+        .annotate(
+            sent=Count("messages", filter=Q(messages__status=MessageStatus.SENT)),
+            opened=Count("messages", filter=Q(messages__opened_at__isnull=False)),
+            clicked=Count("messages", filter=Q(messages__clicked_at__isnull=False)),
+        )
     )
     if status:
         queryset = queryset.filter(status=status)

@@ -12,6 +12,7 @@ from django.conf import settings
 
 from apps.campaigns.services import campaign_run
 from apps.campaigns.services.coupons import coupons_redeem
+from apps.campaigns.services.journeys import journeys_tick
 from apps.campaigns.services.sending import campaigns_due
 from apps.core.choices import Queue
 
@@ -54,3 +55,9 @@ def resume_campaigns_task() -> list[int]:
 def redeem_coupons_task() -> int:
     """Mark coupon codes that orders used as redeemed; returns how many."""
     return coupons_redeem()
+
+
+@shared_task(name="campaigns.run_journeys_task", time_limit=600, soft_time_limit=540)
+def run_journeys_task() -> dict:
+    """Enroll new triggers of active journeys and run the steps that are due."""
+    return journeys_tick()

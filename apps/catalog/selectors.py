@@ -104,3 +104,9 @@ def catalogue_version() -> tuple[str, int, str]:
         int(products["count"]),
         category_changed.isoformat() if category_changed else "",
     )
+
+
+def products_by_ids(*, product_ids: Iterable[int]) -> dict[int, tuple[str, str]]:
+    """product id -> (SKU, title) for those that exist."""
+    rows = Product.objects.filter(pk__in=list(product_ids)).values_list("pk", "sku", "title")
+    return {pk: (sku, title) for pk, sku, title in rows}

@@ -231,3 +231,23 @@ def consent_decisions(*, customer_ids: Iterable[int], purpose: str) -> dict[int,
 
 # The consent purpose marketing email needs (for apps that must not import choices).
 EMAIL_MARKETING = ConsentPurpose.EMAIL_MARKETING.value
+
+
+def customer_ids_created_between(*, since: datetime, until: datetime) -> list[int]:
+    """Customers whose profile was created in (since, until]: new customers."""
+    return list(
+        Customer.objects.filter(created_at__gt=since, created_at__lte=until)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+
+
+def customer_ids_with_date(*, attribute: str, month: int, day: int) -> list[int]:
+    """Customers whose date field `attribute` (birth_date, signup_at) falls on month/day."""
+    if attribute not in ("birth_date", "signup_at"):
+        raise ValueError(f"attribute: {attribute!r} is not a date field of customers")
+    return list(
+        Customer.objects.filter(**{f"{attribute}__month": month, f"{attribute}__day": day})
+        .order_by("id")
+        .values_list("id", flat=True)
+    )

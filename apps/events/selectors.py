@@ -683,3 +683,63 @@ def customer_engagement_times(
             .values_list("customer_id", "occurred_at")
         )
     return rows
+
+
+def event_trigger_rows(
+    *, event_type: str, received_after: datetime, received_until: datetime
+) -> list[tuple[int, datetime, int | None]]:
+    """(customer id, occurred_at, product id) of known customers' events of `event_type`
+    received in (received_after, received_until]: what starts event-triggered journeys
+    (received, not occurred, so late events still count once)."""
+    return list(
+        Event.objects.filter(
+            event_type=event_type,
+            customer__isnull=False,
+            received_at__gt=received_after,
+            received_at__lte=received_until,
+            occurred_at__gte=received_after - timedelta(days=2),
+        )
+        .order_by("received_at")
+        .values_list("customer_id", "occurred_at", "product_id")
+    )
+
+
+def customer_has_event_since(*, customer_id: int, event_type: str, since: datetime) -> bool:
+    """Whether the customer had an event of `event_type` at or after `since` (a purchase counts
+    also as an order placed then)."""
+    found = Event.objects.filter(
+        customer_id=customer_id, event_type=event_type, occurred_at__gte=since
+    ).exists()
+    if not found and event_type == "purchase":
+        found = (
+            order_revenue_queryset().filter(customer_id=customer_id, placed_at__gte=since).exists()
+        )
+    return found
+
+
+def customer_cart_product_ids(*, customer_id: int, since: datetime) -> list[int]:
+    """Products the customer added to the cart since `since` and has not removed or bought
+    since, most recent first."""
+    rows = (
+        Event.objects.filter(
+            customer_id=customer_id,
+            event_type__in=("add_to_cart", "remove_from_cart", "purchase"),
+            occurred_at__gte=since,
+            product__isnull=False,
+        )
+        .order_by("occurred_at")
+        .values_list("event_type", "product_id")
+    )
+    cart: dict[int, None] = {}
+    for event_type, product_id in rows:
+        if event_type == "add_to_cart":
+            cart.pop(product_id, None)
+            cart[product_id] = None
+        else:
+            cart.pop(product_id, None)
+    bought = set(
+        OrderLine.objects.filter(
+            order__customer_id=customer_id, order__placed_at__gte=since
+        ).values_list("product_id", flat=True)
+    )
+    return [product_id for product_id in reversed(list(cart)) if product_id not in bought]

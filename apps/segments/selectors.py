@@ -662,3 +662,16 @@ def customer_targeting_scores(
         "customer_id", "purchase_propensity", "clv_12m"
     )
     return {customer_id: (propensity, clv) for customer_id, propensity, clv in rows}
+
+
+def segment_change_customer_ids(
+    *, segment_id: int, kind: str, since: datetime, until: datetime
+) -> list[int]:
+    """Customers who entered (kind "entered") or left ("exited") the segment in (since, until]."""
+    return list(
+        SegmentMembershipEvent.objects.filter(
+            segment_id=segment_id, kind=kind, at__gt=since, at__lte=until
+        )
+        .order_by("at")
+        .values_list("customer_id", flat=True)
+    )

@@ -216,7 +216,7 @@ def campaign_run(
         campaign_plan(campaign=campaign)
         Campaign.objects.filter(pk=campaign.pk).update(planned_at=timezone.now())
     sent = campaign_send_batches(campaign=campaign, max_batches=max_batches, progress=progress)
-    if campaign_next_due(campaign=campaign) is None:
+    if campaign.journey_id is None and campaign_next_due(campaign=campaign) is None:
         Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.SENDING).update(
             status=CampaignStatus.DONE, finished_at=timezone.now()
         )

@@ -99,6 +99,7 @@ def message_render(
     log_recommendations: bool = True,
     track: bool = True,
     campaign_id: int | None = None,
+    journey: dict[str, Any] | None = None,
 ) -> RenderedEmail:
     """One customer's email. `track` False (previews) leaves links as written."""
     values = {
@@ -112,6 +113,7 @@ def message_render(
         "_customer_pk": getattr(customer, "pk", None),
         "_campaign_id": campaign_id,
         "_preview": not track,
+        "journey": journey or {},
         "_product_url": settings.CAMPAIGNS_PRODUCT_URL,
     }
     subject = " ".join(content.subject.render(Context(values, autoescape=False)).split())

@@ -70,7 +70,9 @@ def _claim(campaign: Campaign, *, size: int, now: datetime) -> list[CampaignMess
             claimed_until=hold, attempts=F("attempts") + 1
         )
     return list(
-        CampaignMessage.objects.select_related("customer").filter(pk__in=ids).order_by("id")
+        CampaignMessage.objects.select_related("customer", "enrollment")
+        .filter(pk__in=ids)
+        .order_by("id")
     )
 
 
@@ -93,6 +95,7 @@ def _email(
         token=message.token,
         variant=message.variant,
         campaign_id=campaign.pk,
+        journey=message.enrollment.context if message.enrollment is not None else None,
     )
     domain = str(settings.SITE_URL).split("//", 1)[-1].split("/", 1)[0].split(":", 1)[0]
     email = EmailMultiAlternatives(

@@ -175,6 +175,18 @@ def _check_references(
         raise DefinitionInvalid(errors)
 
 
+def definition_members(
+    *, definition: Any, customer_ids: Iterable[int] | None = None, now: datetime | None = None
+) -> set[int]:
+    """Ids of the customers (of `customer_ids`, or all) that a condition tree selects now,
+    without saving a segment: journeys' conditions and trigger filters."""
+    root = definition_parse(definition)
+    queryset = members_queryset(root, CompileContext(now=now or timezone.now()))
+    if customer_ids is not None:
+        queryset = queryset.filter(pk__in=list(customer_ids))
+    return set(queryset.values_list("pk", flat=True))
+
+
 def segment_dependency_graph() -> dict[int, set[int]]:
     """Dynamic segment id -> ids of the segments its definition refers to."""
     graph: dict[int, set[int]] = {}
