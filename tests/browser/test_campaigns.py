@@ -100,3 +100,39 @@ def test_a_marketer_creates_a_coupon_program_and_reads_its_page(web):
     expect(web.page.locator("[data-testid=coupon-row]")).to_have_count(1)
     web.screenshot("coupons-list")
     assert web.console_errors == []
+
+
+def test_a_marketer_starts_a_journey_from_a_template_and_activates_it(web):
+    from decimal import Decimal
+
+    from apps.campaigns.services.coupons import coupon_program_create
+
+    coupon_program_create(key="cart-10", name="Cart 10%", value=Decimal("10"))
+    create_user(username="mia", role="marketer")
+    web.sign_in("mia", PASSWORD)
+    assert web.goto("/campaigns/journeys/") == 200
+    expect(web.page.locator("[data-testid=journey-templates] .card")).to_have_count(6)
+    web.screenshot("journeys-templates")
+
+    web.page.click("[data-testid=journey-use-abandoned_cart]")
+    web.page.wait_for_load_state("networkidle")
+    expect(web.page.locator("[data-testid=journey-step]")).to_have_count(4)
+
+    # a broken edit is refused, naming the step and field
+    web.page.click("[data-testid=journey-edit]")
+    text = web.page.input_value("#id_steps").replace('"next": "reminder"', '"next": "nowhere"')
+    web.page.fill("#id_steps", text)
+    web.page.click("[data-testid=journey-save]")
+    web.page.wait_for_load_state("networkidle")
+    expect(web.page.locator("[data-testid=form-errors]")).to_contain_text(
+        "steps[0].next: no step with id 'nowhere'"
+    )
+    web.screenshot("journeys-edit-error")
+    web.page.goto(web.page.url.replace("/edit", "/"))
+    web.page.wait_for_load_state("networkidle")
+
+    web.page.click("[data-testid=journey-activate]")
+    web.page.wait_for_load_state("networkidle")
+    expect(web.page.locator("[data-testid=campaign-status]")).to_have_text("Active")
+    web.screenshot("journeys-detail")
+    assert web.console_errors == []

@@ -23,6 +23,7 @@ from apps.accounts.choices import ALL_SCOPES
 from apps.accounts.tests.factories import ApiKeyFactory, UserFactory, bearer
 from apps.campaigns.services import campaign_create
 from apps.campaigns.services.coupons import coupon_program_create
+from apps.campaigns.services.journeys import journey_create
 from apps.catalog.tests.factories import ProductFactory
 from apps.core.api.schema import SCOPE_EXTENSION
 from apps.core.api.scopes import ANY_SCOPE
@@ -80,7 +81,9 @@ def path_values(settings: Any, tmp_path: Path) -> dict[tuple[str, str], str]:
     placement = placement_create(key="scope-placement", name="Scope placement")
     campaign = campaign_create(name="scope-campaign", subject="Hi", all_customers=True)
     program = coupon_program_create(key="scope-coupons", name="Scope", value=10)
+    journey = journey_create(template="post_purchase")
     return {
+        ("/api/v1/journeys/", "journey_id"): str(journey.pk),
         ("/api/v1/campaigns/", "campaign_id"): str(campaign.pk),
         ("/api/v1/coupon-programs/", "key"): program.key,
         ("/api/v1/recommendations/placements/", "key"): placement.key,

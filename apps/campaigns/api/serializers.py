@@ -169,3 +169,33 @@ class CouponReportSerializer(serializers.Serializer):
     tests = serializers.ListField(child=serializers.DictField(), help_text="Code vs holdout.")
     incremental_buyers = serializers.FloatField(allow_null=True)
     cost_per_incremental_buyer = serializers.FloatField(allow_null=True)
+
+
+class JourneySerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField()
+    description = serializers.CharField(allow_blank=True)
+    template = serializers.CharField(allow_blank=True)
+    status = serializers.CharField()
+    trigger = serializers.CharField()
+    trigger_config = serializers.DictField()
+    goal_event = serializers.CharField(allow_blank=True)
+    reentry_days = serializers.IntegerField(allow_null=True)
+    steps = serializers.ListField(child=serializers.DictField())
+    states = serializers.DictField(help_text="Enrollments per state.", required=False)
+    step_counts = serializers.DictField(
+        help_text="step id -> {done, outcomes, waiting}.", required=False
+    )
+
+
+class JourneyWriteSerializer(serializers.Serializer):
+    template = serializers.CharField(
+        required=False, allow_blank=True, help_text="A shipped template."
+    )
+    name = serializers.CharField(required=False, allow_blank=True)
+    description = serializers.CharField(required=False, allow_blank=True)
+    trigger = serializers.CharField(required=False, allow_blank=True)
+    trigger_config = serializers.DictField(required=False)
+    goal_event = serializers.CharField(required=False, allow_blank=True)
+    reentry_days = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+    steps = serializers.ListField(child=serializers.DictField(), required=False)

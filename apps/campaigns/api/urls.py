@@ -27,6 +27,16 @@ urlpatterns = [
         views.CampaignTestSendView.as_view(),
         name="campaigns-test-send",
     ),
+    path("journeys", views.JourneyListCreateView.as_view(), name="journeys-list"),
+    path("journeys/<int:journey_id>", views.JourneyDetailView.as_view(), name="journeys-detail"),
+    *[
+        path(
+            f"journeys/<int:journey_id>/{action}",
+            views.JourneyActionView.as_view(action=action),
+            name=f"journeys-{action}",
+        )
+        for action in ("activate", "pause", "archive")
+    ],
     path("email/feedback", views.EmailFeedbackView.as_view(), name="email-feedback"),
     path("coupon-programs", views.CouponProgramListCreateView.as_view(), name="coupons-list"),
     path(

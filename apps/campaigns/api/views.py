@@ -14,7 +14,8 @@ from rest_framework.response import Response
 
 from apps.campaigns import selectors, services
 from apps.campaigns.api import serializers as shapes
-from apps.campaigns.models import Campaign
+from apps.campaigns.models import Campaign, Journey
+from apps.campaigns.services import journeys
 from apps.campaigns.services.coupons import coupon_offer, coupon_program_create, program_get
 from apps.campaigns.services.feedback import email_feedback_record
 from apps.core.api.views import ScopedAPIView, ScopedGenericAPIView
@@ -305,3 +306,99 @@ class EmailFeedbackView(ScopedAPIView):
         events = request.data.get("events") if isinstance(request.data, dict) else None
         result = email_feedback_record(items=events)  # type: ignore[arg-type]
         return Response(dataclasses.asdict(result))
+
+
+JOURNEY_ID = OpenApiParameter("journey_id", int, OpenApiParameter.PATH, description="Journey id.")
+
+
+def _journey_document(journey: Any, *, counts: bool = False) -> dict[str, Any]:
+    document = {
+        name: getattr(journey, name)
+        for name in (
+            "id", "name", "description", "template", "status", "trigger", "trigger_config",
+            "goal_event", "reentry_days", "steps",
+        )
+    }  # fmt: skip
+    if counts:
+        document["states"] = journeys.journey_state_counts(journey=journey)
+        document["step_counts"] = journeys.journey_step_counts(journey=journey)
+    return document
+
+
+def _journey_get(journey_id: int) -> Any:
+    journey = Journey.objects.filter(pk=journey_id).first()
+    if journey is None:
+        raise NotFound(f"journey {journey_id} does not exist", code="journey_not_found")
+    return journey
+
+
+class JourneyListCreateView(ScopedAPIView):
+    required_scopes = {"GET": READ, "POST": WRITE}
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        operation_id="journeys_list", summary="List journeys",
+        responses=shapes.JourneySerializer(many=True),
+    )  # fmt: skip
+    def get(self, request: Request) -> Response:
+        return Response([_journey_document(journey) for journey in Journey.objects.all()])
+
+    @extend_schema(
+        operation_id="journeys_create",
+        summary="Create a journey (draft), from a template or from scratch",
+        request=shapes.JourneyWriteSerializer,
+        responses={201: shapes.JourneySerializer},
+    )
+    def post(self, request: Request) -> Response:
+        """Templates: welcome, abandoned_cart, browse_abandonment, post_purchase, win_back,
+        birthday (fields given override the template's). Steps are checked at once; a bad
+        graph is a 400 naming every problem by path (`steps[2].next: ...`)."""
+        body = shapes.JourneyWriteSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        journey = journeys.journey_create(**body.validated_data, actor=request.user)
+        return Response(_journey_document(journey, counts=True), status=status.HTTP_201_CREATED)
+
+
+class JourneyDetailView(ScopedAPIView):
+    required_scopes = {"GET": READ, "PATCH": WRITE}
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        operation_id="journeys_get", summary="A journey with its per-step counts",
+        parameters=[JOURNEY_ID], responses=shapes.JourneySerializer,
+    )  # fmt: skip
+    def get(self, request: Request, journey_id: int) -> Response:
+        return Response(_journey_document(_journey_get(journey_id), counts=True))
+
+    @extend_schema(
+        operation_id="journeys_update", summary="Change a draft or paused journey",
+        parameters=[JOURNEY_ID], request=shapes.JourneyWriteSerializer,
+        responses=shapes.JourneySerializer,
+    )  # fmt: skip
+    def patch(self, request: Request, journey_id: int) -> Response:
+        body = shapes.JourneyWriteSerializer(data=request.data, partial=True)
+        body.is_valid(raise_exception=True)
+        changes = {k: v for k, v in body.validated_data.items() if k != "template"}
+        journey = journeys.journey_update(
+            journey=_journey_get(journey_id), changes=changes, actor=request.user
+        )
+        return Response(_journey_document(journey, counts=True))
+
+
+class JourneyActionView(ScopedAPIView):
+    """POST /journeys/{id}/{activate|pause|archive}."""
+
+    required_scopes = {"POST": WRITE}
+    action = ""
+
+    @extend_schema(parameters=[JOURNEY_ID], request=None, responses=shapes.JourneySerializer)
+    def post(self, request: Request, journey_id: int) -> Response:
+        """activate: check the content and start enrolling; pause: nobody enters or moves on;
+        archive: stop for good, everyone in it leaves."""
+        call = {
+            "activate": journeys.journey_activate,
+            "pause": journeys.journey_pause,
+            "archive": journeys.journey_archive,
+        }[self.action]
+        journey = call(journey=_journey_get(journey_id), actor=request.user)
+        return Response(_journey_document(journey, counts=True))

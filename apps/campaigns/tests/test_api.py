@@ -180,3 +180,30 @@ def test_provider_feedback_suppresses_bounces_and_pauses_a_campaign():
     assert body["paused_campaigns"] == [campaign.pk]  # 2 complaints of 100 > 1%
     assert Event.objects.filter(event_type="email_bounce").count() == 2
     assert len(people) == 100
+
+
+def test_a_partner_builds_and_activates_a_journey(api):
+    created = api.post(
+        "/api/v1/journeys", {"template": "post_purchase", "name": "Cross-sell"},
+        content_type="application/json",
+    )  # fmt: skip
+    assert created.status_code == 201, created.content
+    journey = created.json()
+    assert journey["name"] == "Cross-sell" and journey["status"] == "draft"
+    assert set(journey["step_counts"]) == {"wait-3d", "email"}
+
+    broken = api.patch(
+        f"/api/v1/journeys/{journey['id']}",
+        {"steps": [{"id": "a", "type": "wait", "hours": 1, "next": "b"}]},
+        content_type="application/json",
+    )
+    assert broken.status_code == 400
+    assert broken.json()["detail"] == "steps[0].next: no step with id 'b'"
+
+    activated = api.post(f"/api/v1/journeys/{journey['id']}/activate")
+    assert activated.status_code == 200, activated.content
+    assert activated.json()["status"] == "active"
+    refused = api.patch(
+        f"/api/v1/journeys/{journey['id']}", {"name": "x"}, content_type="application/json"
+    )
+    assert refused.status_code == 409

@@ -1,12 +1,17 @@
 from django.urls import path
 
-from apps.campaigns.web import coupons, views
+from apps.campaigns.web import coupons, journeys, views
 
 app_name = "campaigns"
 
 urlpatterns = [
     path("", views.index, name="index"),
     path("new", views.create, name="create"),
+    path("journeys/", journeys.index, name="journeys"),
+    path("journeys/new", journeys.create, name="journey_create"),
+    path("journeys/<int:journey_id>/", journeys.detail, name="journey_detail"),
+    path("journeys/<int:journey_id>/edit", journeys.edit, name="journey_edit"),
+    path("journeys/<int:journey_id>/<str:verb>", journeys.action, name="journey_action"),
     path("coupons/", coupons.index, name="coupons"),
     path("coupons/new", coupons.create, name="coupon_create"),
     path("coupons/<slug:key>/", coupons.detail, name="coupon_detail"),
