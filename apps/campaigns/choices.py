@@ -20,6 +20,7 @@ class MessageStatus(models.TextChoices):
     SENT = "sent", "Sent (accepted by the mail server)"
     SKIPPED = "skipped", "Skipped by a guard"
     HOLDOUT = "holdout", "Held out (control group gets nothing)"
+    WAITING = "waiting", "Waiting for the test's winner"
     FAILED = "failed", "Failed (refused by the mail server)"
 
 
@@ -75,3 +76,10 @@ class EnrollmentState(models.TextChoices):
     COMPLETED = "completed", "Reached the end"
     GOAL = "goal", "Reached the goal"
     EXITED = "exited", "Left (exit step, or the journey was archived)"
+
+
+class WinnerMetric(models.TextChoices):
+    NONE = "", "No automatic winner"
+    OPEN = "open", "Open rate"
+    CLICK = "click", "Click rate"
+    CONVERSION = "conversion", "Conversion rate"

@@ -20,6 +20,7 @@ from apps.campaigns.choices import (
     Recurrence,
     SkipReason,
     SuppressionReason,
+    WinnerMetric,
 )
 from apps.core.models import BaseModel
 
@@ -96,6 +97,27 @@ class Campaign(BaseModel):
     respect_quiet_hours = models.BooleanField(
         default=True, help_text="Wait until the quiet hours end in the customer's time zone."
     )
+    winner_metric = models.CharField(
+        max_length=16,
+        choices=WinnerMetric.choices,
+        blank=True,
+        default=WinnerMetric.NONE,
+        help_text="With variants: send them to a test group first, then the winner by this "
+        "metric to the rest.",
+    )
+    test_percent = models.PositiveSmallIntegerField(
+        default=20,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="Share of the audience in the test (the rest waits for the winner).",
+    )
+    winner_wait_hours = models.PositiveSmallIntegerField(
+        default=4,
+        validators=[MinValueValidator(1)],
+        help_text="Pick the winner as soon as it is significant, at the latest after this "
+        "many hours (then the best so far).",
+    )
+    winner = models.CharField(max_length=32, blank=True, help_text="The winning variant.")
+    winner_note = models.CharField(max_length=250, blank=True)
     optimize_send_time = models.BooleanField(
         default=False,
         help_text="Send each customer at their best hour (from their opens and clicks; the "
@@ -184,6 +206,9 @@ class CampaignMessage(models.Model):
         default=uuid.uuid4, unique=True, help_text="Identifies the message in tracking links."
     )
     variant = models.CharField(max_length=32, blank=True, help_text="A/B/n arm, if any.")
+    in_test = models.BooleanField(
+        default=True, help_text="False: sent the winner after the test (not in its statistics)."
+    )
     enrollment = models.ForeignKey(
         "campaigns.JourneyEnrollment",
         null=True,

@@ -21,7 +21,7 @@ from apps.campaigns.engine.stats import (
     ProportionSummary,
     StatisticsInputError,
     VariantData,
-    analyze_experiment,
+    compare,
 )
 from apps.campaigns.models import Campaign, CampaignMessage
 from apps.core.errors import NotFound
@@ -114,6 +114,7 @@ class Test:
     p_value: float
     chance_to_win: float
     significant: bool
+    difference: str = "relative"  # or absolute (when the baseline's rate is 0)
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,9 @@ class CampaignReport:
 
 
 def _tests(arms: list[Arm], metric: str, *, alpha: float = 0.05) -> list[Test]:
-    """Each arm after the first against the first, frequentist (relative lift)."""
+    """Each arm after the first against the first, frequentist: the relative lift, or the
+    absolute difference when the first arm's rate is 0 (a relative lift is undefined then).
+    Comparisons without any variance yet are left out."""
     variants = []
     for arm in arms:
         if arm.customers < 2:
@@ -149,17 +152,26 @@ def _tests(arms: list[Arm], metric: str, *, alpha: float = 0.05) -> list[Test]:
             summary: Any = ProportionSummary(n=arm.customers, conversions=arm.converted)
         elif metric == "click":
             summary = ProportionSummary(n=arm.customers, conversions=arm.clicked)
+        elif metric == "open":
+            summary = ProportionSummary(n=arm.customers, conversions=arm.opened)
         else:  # revenue per customer
             summary = MeanSummary(n=arm.customers, sum=arm.revenue, sum_squares=arm.revenue_squares)
         variants.append(VariantData(arm.name, summary))
-    try:
-        analysis = analyze_experiment(variants, AnalysisConfig(alpha=alpha))
-    except StatisticsInputError:  # no variance yet (no conversions anywhere, say)
-        return []
+    control = variants[0]
     tests = []
-    control = analysis.control
-    for comparison in analysis.comparisons:
-        if not all(math.isfinite(v) for v in (comparison.lift, comparison.ci_low)):
+    for treatment in variants[1:]:
+        comparison = None
+        for difference in ("relative", "absolute"):
+            try:
+                comparison = compare(
+                    control, treatment, AnalysisConfig(alpha=alpha, difference_type=difference)
+                )
+                break
+            except StatisticsInputError:
+                continue
+        if comparison is None or not all(
+            math.isfinite(v) for v in (comparison.lift, comparison.ci_low, comparison.p_value)
+        ):
             continue
         tests.append(
             Test(
@@ -174,6 +186,7 @@ def _tests(arms: list[Arm], metric: str, *, alpha: float = 0.05) -> list[Test]:
                 p_value=comparison.p_value,
                 chance_to_win=comparison.chance_to_win,
                 significant=comparison.p_value < alpha,
+                difference=comparison.difference_type,
             )
         )
     return tests
@@ -203,7 +216,7 @@ def campaign_report(*, campaign: Campaign, now: datetime | None = None) -> Campa
         CampaignMessage.objects.filter(campaign=campaign).values_list(
             "id", "customer_id", "status", "skip_reason", "variant", "sent_at", "opened_at",
             "clicked_at", "unsubscribed_at", "bounced_at", "complained_at",
-            "machine_open_count",
+            "machine_open_count", "in_test",
         )
     )  # fmt: skip
     start = campaign.started_at or campaign.planned_at or campaign.created_at
@@ -220,7 +233,7 @@ def campaign_report(*, campaign: Campaign, now: datetime | None = None) -> Campa
     funnel_revenue = Decimal("0")
     for (
         _, customer_id, status, skip_reason, variant, sent_at, opened_at, clicked_at,
-        unsubscribed_at, bounced_at, complained_at, machine_opens,
+        unsubscribed_at, bounced_at, complained_at, machine_opens, in_test,
     ) in rows:  # fmt: skip
         funnel_counts["machine_opens"] += machine_opens
         if status != MessageStatus.HOLDOUT:
@@ -233,8 +246,9 @@ def campaign_report(*, campaign: Campaign, now: datetime | None = None) -> Campa
             funnel_counts["unsubscribed"] += 1 if unsubscribed_at else 0
             funnel_counts["complained"] += 1 if complained_at else 0
         funnel_counts["bounced"] += 1 if bounced_at else 0
-        # Arms compare eligible customers only (skipped ones never could be reached).
-        if skip_reason:
+        # Arms compare eligible customers only (skipped ones never could be reached), and of a
+        # test with an automatic winner only the test group.
+        if skip_reason or not in_test:
             continue
         name = HOLDOUT if status == MessageStatus.HOLDOUT else (variant or "all")
         arm = arms.setdefault(name, Arm(name))
@@ -283,7 +297,7 @@ def campaign_report(*, campaign: Campaign, now: datetime | None = None) -> Campa
         cost=float(campaign.cost),
     )
     if len(ordered) >= 2:
-        for metric in ("conversion", "click", "revenue"):
+        for metric in ("conversion", "open", "click", "revenue"):
             report.variant_tests += _tests(ordered, metric)
     if holdout is not None and ordered:
         treated = Arm("recipients")
@@ -312,7 +326,7 @@ def campaign_report(*, campaign: Campaign, now: datetime | None = None) -> Campa
 
 def _attribution(
     campaign: Campaign,
-    rows: list[tuple],
+    rows: list[tuple[Any, ...]],
     by_customer: dict[int, list[tuple[datetime, Decimal, str]]],
     window: timedelta,
 ) -> list[Attribution]:

@@ -14,6 +14,7 @@ from apps.campaigns.services import campaign_run
 from apps.campaigns.services.coupons import coupons_redeem
 from apps.campaigns.services.journeys import journeys_tick
 from apps.campaigns.services.sending import campaigns_due
+from apps.campaigns.services.winner import winners_pick
 from apps.core.choices import Queue
 
 EMAIL_QUEUE = Queue.EMAIL.value
@@ -45,6 +46,7 @@ def senders_start(campaign_id: int, *, countdown: float = 0.0) -> None:
 @shared_task(name="campaigns.resume_campaigns_task", queue=EMAIL_QUEUE, time_limit=60)
 def resume_campaigns_task() -> list[int]:
     """Start a sender for each campaign with due messages that no sender holds."""
+    winners_pick()  # a test's winner released to the rest becomes due at once
     campaign_ids = campaigns_due()
     for campaign_id in campaign_ids:
         senders_start(campaign_id)

@@ -39,7 +39,8 @@ class CampaignSerializer(serializers.ModelSerializer):
             "id", "name", "channel", "status", "owner", "all_customers", "segment_ids",
             "excluded_segment_ids", "subject", "preheader", "from_email", "html_body",
             "text_body", "webhook_url", "scheduled_at", "recurrence", "send_rate",
-            "holdout_percent", "respect_quiet_hours", "optimize_send_time", "ignore_frequency_cap", "utm_source",
+            "holdout_percent", "respect_quiet_hours", "optimize_send_time", "ignore_frequency_cap",
+            "winner_metric", "test_percent", "winner_wait_hours", "winner", "winner_note", "utm_source",
             "utm_medium", "utm_campaign", "bounce_pause_rate", "complaint_pause_rate", "cost",
             "variants", "planned_at", "started_at", "finished_at", "paused_reason",
             "created_at", "updated_at",
@@ -66,6 +67,11 @@ class CampaignWriteSerializer(serializers.Serializer):
     holdout_percent = serializers.IntegerField(min_value=0, max_value=50, required=False)
     respect_quiet_hours = serializers.BooleanField(required=False)
     optimize_send_time = serializers.BooleanField(required=False)
+    winner_metric = serializers.ChoiceField(
+        choices=["", "open", "click", "conversion"], required=False, allow_blank=True
+    )
+    test_percent = serializers.IntegerField(min_value=1, max_value=100, required=False)
+    winner_wait_hours = serializers.IntegerField(min_value=1, required=False)
     ignore_frequency_cap = serializers.BooleanField(required=False)
     utm_source = serializers.CharField(max_length=100, required=False, allow_blank=True)
     utm_medium = serializers.CharField(max_length=100, required=False, allow_blank=True)

@@ -216,7 +216,12 @@ def campaign_run(
         campaign_plan(campaign=campaign)
         Campaign.objects.filter(pk=campaign.pk).update(planned_at=timezone.now())
     sent = campaign_send_batches(campaign=campaign, max_batches=max_batches, progress=progress)
-    if campaign.journey_id is None and campaign_next_due(campaign=campaign) is None:
+    waiting = CampaignMessage.objects.filter(campaign=campaign, status=MessageStatus.WAITING)
+    if (
+        campaign.journey_id is None
+        and campaign_next_due(campaign=campaign) is None
+        and not waiting.exists()
+    ):
         Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.SENDING).update(
             status=CampaignStatus.DONE, finished_at=timezone.now()
         )
@@ -239,7 +244,7 @@ def campaign_summary(*, campaign: Campaign) -> RunResult:
             result.holdout += count
         elif status == MessageStatus.SKIPPED:
             result.skipped[reason] += count
-        elif status == MessageStatus.PENDING:
+        elif status in (MessageStatus.PENDING, MessageStatus.WAITING):
             result.pending += count
     result.next_due = campaign_next_due(campaign=campaign) if result.pending else None
     return result
@@ -277,7 +282,7 @@ __all__ = [
 EDITABLE_FIELDS = (
     "name", "subject", "preheader", "from_email", "html_body", "text_body", "channel",
     "webhook_url", "all_customers", "send_rate", "holdout_percent", "respect_quiet_hours",
-    "optimize_send_time",
+    "optimize_send_time", "winner_metric", "test_percent", "winner_wait_hours",
     "ignore_frequency_cap", "utm_source", "utm_medium", "utm_campaign", "bounce_pause_rate",
     "complaint_pause_rate", "cost", "recurrence",
 )  # fmt: skip

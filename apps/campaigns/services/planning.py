@@ -14,7 +14,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from apps.campaigns.choices import MessageStatus
-from apps.campaigns.engine.assignment import assign
+from apps.campaigns.engine.assignment import assign, unit_hash
 from apps.campaigns.engine.send_time import best_send_hours, is_quiet, next_send_time
 from apps.campaigns.engine.zones import customer_zone
 from apps.campaigns.models import Campaign, CampaignMessage
@@ -157,6 +157,13 @@ def campaign_plan(*, campaign: Campaign, now: datetime | None = None) -> PlanRes
                 variant=variant,
                 send_after=start,
             )
+            if variants and campaign.winner_metric and not held_out:
+                in_test = unit_hash(f"campaign:{campaign.pk}:test", str(pk)) < (
+                    campaign.test_percent / 100.0
+                )
+                if not in_test:  # waits for the winner (guards are checked again then)
+                    row.in_test = False
+                    row.variant = ""
             if held_out:
                 # the guard that would have stopped them, kept: the report compares the
                 # eligible holdout with the eligible recipients
@@ -166,6 +173,8 @@ def campaign_plan(*, campaign: Campaign, now: datetime | None = None) -> PlanRes
                 row.status = MessageStatus.SKIPPED
                 row.skip_reason = reasons[pk]
                 result.skipped[reasons[pk]] += 1
+            elif not row.in_test:
+                row.status = MessageStatus.WAITING
             elif campaign.optimize_send_time:
                 row.send_after = next_send_time(
                     personal_hours.get(pk, population_hour),

@@ -285,3 +285,68 @@ def test_send_time_optimisation_sends_at_each_customers_best_hour(settings):
     rows = {m.customer_id: m for m in CampaignMessage.objects.filter(campaign=campaign)}
     assert rows[ann.pk].send_after == datetime(2026, 11, 29, 19, 0, tzinfo=berlin)
     assert rows[bo.pk].send_after == datetime(2026, 11, 29, 19, 0, tzinfo=berlin)
+
+
+def test_the_winner_goes_to_the_rest_once_significant(smtp_sink, settings):
+    # given 400 subscribers, two subjects tested on 25% of them, winner by open rate
+    from apps.campaigns.choices import MessageStatus
+    from apps.campaigns.services.winner import campaign_winner_pick
+
+    people = [subscriber() for _ in range(400)]
+    campaign = CampaignFactory(winner_metric="open", test_percent=25, winner_wait_hours=4)
+    campaign.variants.create(key="A", weight=1)
+    campaign.variants.create(key="B", weight=1, subject="Better subject")
+    campaign = campaign_launch(campaign=campaign, enqueue=False)
+
+    # when the test group is sent
+    campaign_run(campaign_id=campaign.pk)
+    test_rows = CampaignMessage.objects.filter(campaign=campaign, status=MessageStatus.SENT)
+    waiting = CampaignMessage.objects.filter(campaign=campaign, status=MessageStatus.WAITING)
+    tested = test_rows.count()
+    assert 60 <= tested <= 140
+    assert test_rows.count() + waiting.count() == 400
+    assert len(smtp_sink.received) == test_rows.count()
+    campaign.refresh_from_db()
+    assert campaign.status == "sending"  # the rest is still to go
+
+    # and B's readers open far more (A: 5%, B: 60%)
+    for index, row in enumerate(test_rows.order_by("id")):
+        opened = index % 20 == 0 if row.variant == "A" else index % 5 < 3
+        if opened:
+            CampaignMessage.objects.filter(pk=row.pk).update(opened_at=timezone.now())
+
+    # then B is picked before the deadline and sent to everyone who waited
+    assert campaign_winner_pick(campaign=campaign) == "B"
+    campaign_run(campaign_id=campaign.pk)
+    campaign.refresh_from_db()
+    assert campaign.status == "done"
+    assert campaign.winner_note.startswith("B won on open rate")
+    rest = CampaignMessage.objects.filter(campaign=campaign, in_test=False)
+    assert set(rest.values_list("variant", "status")) == {("B", "sent")}
+    assert len(smtp_sink.received) == 400 == len(people)
+    # the report's test only counts the test group
+    from apps.campaigns.selectors import campaign_report
+
+    arms = {arm.name: arm.customers for arm in campaign_report(campaign=campaign).arms}
+    assert sum(arms.values()) == tested
+
+
+def test_without_significance_the_best_so_far_wins_at_the_deadline(smtp_sink):
+    from apps.campaigns.services.winner import campaign_winner_pick
+
+    for _ in range(80):
+        subscriber()
+    campaign = CampaignFactory(winner_metric="click", test_percent=50, winner_wait_hours=2)
+    campaign.variants.create(key="A", weight=1)
+    campaign.variants.create(key="B", weight=1)
+    campaign = campaign_launch(campaign=campaign, enqueue=False)
+    campaign_run(campaign_id=campaign.pk)
+    campaign.refresh_from_db()
+    first = CampaignMessage.objects.filter(campaign=campaign, variant="A", status="sent").first()
+    CampaignMessage.objects.filter(pk=first.pk).update(clicked_at=timezone.now())
+
+    assert campaign_winner_pick(campaign=campaign) == ""  # one click: not significant yet
+    later = campaign.started_at + timedelta(hours=2, minutes=1)
+    assert campaign_winner_pick(campaign=campaign, now=later) == "A"
+    campaign.refresh_from_db()
+    assert campaign.winner_note.endswith("not significant")

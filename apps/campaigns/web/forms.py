@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 
+from apps.campaigns.choices import WinnerMetric
 from apps.campaigns.models import Campaign
 
 TEXT = {"class": "form-control"}
@@ -30,6 +31,22 @@ class CampaignForm(forms.Form):
     subject_c = forms.CharField(
         label="Subject C", max_length=250, required=False, widget=forms.TextInput(TEXT)
     )
+    winner_metric = forms.ChoiceField(
+        label="Automatic winner",
+        choices=WinnerMetric.choices,
+        required=False,
+        widget=forms.Select({"class": "form-select"}),
+        help_text="Send the test to a share first, then the winner to the rest.",
+    )
+    test_percent = forms.IntegerField(
+        label="Test group", min_value=1, max_value=100, initial=20, required=False,
+        widget=forms.NumberInput(TEXT),
+    )  # fmt: skip
+    winner_wait_hours = forms.IntegerField(
+        label="Decide within", min_value=1, initial=4, required=False,
+        widget=forms.NumberInput(TEXT),
+        help_text="As soon as significant; at the latest after this many hours.",
+    )  # fmt: skip
     preheader = forms.CharField(max_length=250, required=False, widget=forms.TextInput(TEXT))
     all_customers = forms.BooleanField(
         label="Everyone (every customer who may get marketing email)",
@@ -124,6 +141,9 @@ class CampaignForm(forms.Form):
             "send_rate": campaign.send_rate,
             "utm_campaign": campaign.utm_campaign,
             "cost": campaign.cost,
+            "winner_metric": campaign.winner_metric,
+            "test_percent": campaign.test_percent,
+            "winner_wait_hours": campaign.winner_wait_hours,
         }
 
     def split(self) -> tuple[dict[str, Any], list[int], list[int], list[dict[str, Any]]]:
@@ -141,6 +161,8 @@ class CampaignForm(forms.Form):
             ]
         if data.get("cost") is None:
             data["cost"] = 0
+        data["test_percent"] = data.get("test_percent") or 20
+        data["winner_wait_hours"] = data.get("winner_wait_hours") or 4
         return data, segments, excluded, variants
 
 
