@@ -425,3 +425,62 @@ def coupon_program_report(*, program: Any, now: datetime | None = None) -> Coupo
         if report.incremental_buyers > 0:
             report.cost_per_incremental_buyer = discount / report.incremental_buyers
     return report
+
+
+@dataclass(frozen=True)
+class Overview:
+    """The campaigns dashboard: the last `days` of marketing email."""
+
+    days: int
+    sent: int
+    opened: int
+    clicked: int
+    unsubscribed: int
+    active_journeys: int
+    coupons_redeemed: int
+    sent_per_day: dict[str, list[Any]]
+
+    @property
+    def open_rate(self) -> float | None:
+        return 100.0 * self.opened / self.sent if self.sent else None
+
+    @property
+    def click_rate(self) -> float | None:
+        return 100.0 * self.clicked / self.sent if self.sent else None
+
+
+def campaigns_overview(*, days: int = 30, now: datetime | None = None) -> Overview:
+    from django.db.models.functions import TruncDate
+
+    from apps.campaigns.models import Coupon, Journey
+
+    now = now or timezone.now()
+    since = now - timedelta(days=days)
+    sent = CampaignMessage.objects.filter(status=MessageStatus.SENT, sent_at__gte=since)
+    totals = sent.aggregate(
+        sent=Count("id"),
+        opened=Count("id", filter=Q(opened_at__isnull=False)),
+        clicked=Count("id", filter=Q(clicked_at__isnull=False)),
+        unsubscribed=Count("id", filter=Q(unsubscribed_at__isnull=False)),
+    )
+    per_day = dict(
+        sent.annotate(day=TruncDate("sent_at"))
+        .values("day")
+        .annotate(count=Count("id"))
+        .values_list("day", "count")
+    )
+    labels, values = [], []
+    for offset in range(days, -1, -1):
+        day = (now - timedelta(days=offset)).date()
+        labels.append(day.isoformat())
+        values.append(per_day.get(day, 0))
+    return Overview(
+        days=days,
+        sent=totals["sent"],
+        opened=totals["opened"],
+        clicked=totals["clicked"],
+        unsubscribed=totals["unsubscribed"],
+        active_journeys=Journey.objects.filter(status="active").count(),
+        coupons_redeemed=Coupon.objects.filter(redeemed_at__gte=since).count(),
+        sent_per_day={"labels": labels, "values": values},
+    )

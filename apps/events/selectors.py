@@ -743,3 +743,31 @@ def customer_cart_product_ids(*, customer_id: int, since: datetime) -> list[int]
         ).values_list("product_id", flat=True)
     )
     return [product_id for product_id in reversed(list(cart)) if product_id not in bought]
+
+
+# Event names (Segment-style track calls) the creative optimiser counts, per `creative`
+# property: impressions, clicks, and conversions (an order event carrying the creative).
+AD_IMPRESSION_NAMES = ("Ad Impression", "ad_impression")
+AD_CLICK_NAMES = ("Ad Clicked", "ad_click")
+
+
+def creative_event_counts(*, since: datetime) -> dict[str, tuple[int, int, int]]:
+    """creative -> (impressions, clicks, conversions) from events since `since`: what the ad
+    and creative bandit learns from."""
+    counts: dict[str, list[int]] = {}
+    rows = (
+        Event.objects.filter(occurred_at__gte=since, properties__has_key="creative")
+        .filter(Q(name__in=AD_IMPRESSION_NAMES + AD_CLICK_NAMES) | Q(event_type="purchase"))
+        .values_list("name", "event_type", "properties__creative")
+    )
+    for name, event_type, creative in rows:
+        if not creative:
+            continue
+        entry = counts.setdefault(str(creative), [0, 0, 0])
+        if name in AD_IMPRESSION_NAMES:
+            entry[0] += 1
+        elif name in AD_CLICK_NAMES:
+            entry[1] += 1
+        elif event_type == "purchase":
+            entry[2] += 1
+    return {creative: (a, b, c) for creative, (a, b, c) in sorted(counts.items())}

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.campaigns.web import coupons, journeys, views
+from apps.campaigns.web import coupons, journeys, optimise, views
 
 app_name = "campaigns"
 
@@ -13,6 +13,7 @@ urlpatterns = [
     path("journeys/<int:journey_id>/edit", journeys.edit, name="journey_edit"),
     path("journeys/<int:journey_id>/<str:verb>", journeys.action, name="journey_action"),
     path("coupons/", coupons.index, name="coupons"),
+    path("optimise/", optimise.index, name="optimise"),
     path("coupons/new", coupons.create, name="coupon_create"),
     path("coupons/<slug:key>/", coupons.detail, name="coupon_detail"),
     path("<int:campaign_id>/", views.detail, name="detail"),

@@ -66,6 +66,7 @@ def index(request: HttpRequest) -> HttpResponse:
             "status": status,
             "statuses": CampaignStatus.choices,
             "can_write": _can_write(request),
+            "overview": selectors.campaigns_overview(days=30),
         },
     )
 
