@@ -147,6 +147,14 @@ class Campaign(BaseModel):
         default=0,
         help_text="What the campaign cost (sending, creative, discounts), for its ROI.",
     )
+    previous = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="next_occurrence",
+        help_text="Recurring campaigns: the occurrence this one follows.",
+    )
     journey = models.ForeignKey(
         "campaigns.Journey",
         null=True,

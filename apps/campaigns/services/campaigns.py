@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -222,13 +222,51 @@ def campaign_run(
         and campaign_next_due(campaign=campaign) is None
         and not waiting.exists()
     ):
-        Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.SENDING).update(
+        finished = Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.SENDING).update(
             status=CampaignStatus.DONE, finished_at=timezone.now()
         )
+        if finished and campaign.recurrence:
+            campaign_next_occurrence(campaign=campaign)
     campaign.refresh_from_db()
     summary = campaign_summary(campaign=campaign)
     summary.send = sent
     return summary
+
+
+RECURRENCE_STEP = {"daily": timedelta(days=1), "weekly": timedelta(weeks=1)}
+COPIED_FIELDS = (
+    "name", "channel", "owner", "all_customers", "subject", "preheader", "from_email",
+    "html_body", "text_body", "webhook_url", "recurrence", "send_rate", "holdout_percent",
+    "respect_quiet_hours", "ignore_frequency_cap", "utm_source", "utm_medium", "utm_campaign",
+    "bounce_pause_rate", "complaint_pause_rate", "cost", "winner_metric", "test_percent",
+    "winner_wait_hours", "optimize_send_time",
+)  # fmt: skip
+
+
+@transaction.atomic
+def campaign_next_occurrence(*, campaign: Campaign) -> Campaign:
+    """The next run of a recurring campaign (daily or weekly after this one started): a copy
+    with the same audience, content and variants, scheduled; made once per occurrence. Why a
+    copy: each run has its own messages (a customer gets each run once) and its own report."""
+    existing = Campaign.objects.filter(previous=campaign).first()
+    if existing is not None:
+        return existing
+    start = campaign.scheduled_at or campaign.started_at or timezone.now()
+    following = Campaign(
+        **{name: getattr(campaign, name) for name in COPIED_FIELDS},
+        previous=campaign,
+        status=CampaignStatus.SCHEDULED,
+        scheduled_at=start + RECURRENCE_STEP[campaign.recurrence],
+    )
+    following.save()
+    following.segments.set(campaign.segments.all())
+    following.excluded_segments.set(campaign.excluded_segments.all())
+    for variant in campaign.variants.all():
+        following.variants.create(
+            key=variant.key, weight=variant.weight, subject=variant.subject,
+            html_body=variant.html_body,
+        )  # fmt: skip
+    return following
 
 
 def campaign_summary(*, campaign: Campaign) -> RunResult:

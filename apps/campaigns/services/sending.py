@@ -24,13 +24,19 @@ from django.db import connection, transaction
 from django.db.models import F, Min, Q
 from django.utils import timezone
 
-from apps.campaigns.choices import CampaignStatus, MessageStatus, SkipReason, SuppressionReason
+from apps.campaigns.choices import (
+    CampaignStatus,
+    Channel,
+    MessageStatus,
+    SkipReason,
+    SuppressionReason,
+)
 from apps.campaigns.models import Campaign, CampaignMessage, Suppression
 from apps.campaigns.services import tracking
 from apps.campaigns.services.content import CompiledContent, content_compile, message_render
 from apps.campaigns.services.events import email_events_store
 from apps.campaigns.services.guards import skip_reasons
-from apps.campaigns.services.transport import Outcome, Transport
+from apps.campaigns.services.transport import Outcome, Transport, WebhookTransport
 
 logger = logging.getLogger(__name__)
 
@@ -115,6 +121,29 @@ def _email(
     )
     email.attach_alternative(rendered.html, "text/html")
     return email
+
+
+def _webhook_payload(
+    campaign: Campaign, message: CampaignMessage, content: CompiledContent
+) -> dict[str, Any]:
+    """What the webhook channel posts: who, and the rendered message (its text part is what an
+    SMS or push provider shows)."""
+    rendered = message_render(
+        content, customer=message.customer, token=message.token, variant=message.variant,
+        campaign_id=campaign.pk,
+    )  # fmt: skip
+    customer = message.customer
+    return {
+        "token": str(message.token),
+        "campaign_id": campaign.pk,
+        "variant": message.variant,
+        "customer_id": customer.external_id if customer else None,
+        "email": message.email,
+        "phone": customer.phone if customer else "",
+        "subject": rendered.subject,
+        "text": rendered.text,
+        "html": rendered.html,
+    }
 
 
 def _mark_sent(message: CampaignMessage) -> Callable[[], bool]:
@@ -272,7 +301,12 @@ def campaign_send_batches(
     sent_events_record(campaign=campaign)
     _fast_commits()
     try:
-        with Transport() as transport:
+        transport_for: Any = (
+            WebhookTransport(campaign.webhook_url)
+            if campaign.channel == Channel.WEBHOOK
+            else Transport()
+        )
+        with transport_for as transport:
             while max_batches is None or result.batches < max_batches:
                 status = Campaign.objects.filter(pk=campaign.pk).values_list("status", flat=True)
                 if status.first() != CampaignStatus.SENDING:
@@ -302,9 +336,12 @@ def campaign_send_batches(
                         contents[message.variant] = content_compile(
                             campaign, variants.get(message.variant)
                         )
-                    email = _email(campaign, message, contents[message.variant])
+                    if campaign.channel == Channel.WEBHOOK:
+                        item: Any = _webhook_payload(campaign, message, contents[message.variant])
+                    else:
+                        item = _email(campaign, message, contents[message.variant])
                     throttle.wait()
-                    outcome = transport.send(email, _mark_sent(message))
+                    outcome = transport.send(item, _mark_sent(message))
                     if outcome.status == "sent":
                         result.sent += 1
                     elif outcome.status == "abandoned":

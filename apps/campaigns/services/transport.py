@@ -151,3 +151,48 @@ class Transport:
 def _text(reply: bytes | str) -> str:
     text = reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
     return text[:500]
+
+
+class WebhookTransport:
+    """The webhook channel (an SMS or push provider): each message is POSTed as JSON to the
+    campaign's address, with `Idempotency-Key: <message token>` so a provider that dedupes by
+    it delivers a retried request once. The row is marked sent before the request (at most
+    once); a refused or failed request marks it back for a later try."""
+
+    def __init__(self, url: str, timeout: float = 10.0) -> None:
+        self.url = url
+        self.timeout = timeout
+
+    def __enter__(self) -> WebhookTransport:
+        return self
+
+    def __exit__(self, *args: object) -> None:
+        return None
+
+    def send(self, payload: dict[str, Any], commit: Callable[[], bool]) -> Outcome:
+        import json
+        import urllib.error
+        import urllib.request
+
+        if not commit():
+            return Outcome("abandoned")
+        request = urllib.request.Request(
+            self.url,
+            data=json.dumps(payload).encode(),
+            method="POST",
+            headers={"Content-Type": "application/json", "Idempotency-Key": payload["token"]},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+                return Outcome("sent", code=response.status, committed=True)
+        except urllib.error.HTTPError as error:
+            return Outcome(
+                "refused",
+                code=error.code,
+                detail=str(error.reason)[:500],
+                permanent=400 <= error.code < 500 and error.code != 429,
+                stage="end",
+                committed=True,
+            )
+        except (urllib.error.URLError, OSError) as error:
+            return Outcome("lost", detail=str(error)[:500], committed=True)

@@ -350,3 +350,67 @@ def test_without_significance_the_best_so_far_wins_at_the_deadline(smtp_sink):
     assert campaign_winner_pick(campaign=campaign, now=later) == "A"
     campaign.refresh_from_db()
     assert campaign.winner_note.endswith("not significant")
+
+
+def test_the_webhook_channel_posts_each_message_once_with_an_idempotency_key():
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    received: list[tuple[str, dict]] = []
+
+    class Provider(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            received.append((self.headers["Idempotency-Key"], body))
+            status = 500 if body["customer_id"] == "flaky" else 202
+            self.send_response(status)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Provider)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        ok = subscriber(external_id="ok", phone="+4915112345678", first_name="Ann")
+        subscriber(external_id="flaky")
+        campaign = _launched(
+            channel="webhook", webhook_url=f"http://127.0.0.1:{server.server_port}/sms",
+            subject="Sale", html_body="<p>Hi {{ customer.first_name }}, 20% off today.</p>",
+        )  # fmt: skip
+        campaign_run(campaign_id=campaign.pk)
+    finally:
+        server.shutdown()
+
+    by_customer = {body["customer_id"]: (key, body) for key, body in received}
+    key, body = by_customer["ok"]
+    row = CampaignMessage.objects.get(campaign=campaign, customer=ok)
+    assert key == str(row.token) == body["token"]
+    assert body["phone"] == "+4915112345678" and "Hi Ann, 20% off today." in body["text"]
+    assert row.status == "sent"
+    flaky = CampaignMessage.objects.get(campaign=campaign, customer__external_id="flaky")
+    assert flaky.status == "pending" and flaky.send_after > timezone.now()  # tried again later
+    assert len(received) == 2
+
+
+def test_a_recurring_campaign_schedules_its_next_run_when_one_is_done(smtp_sink):
+    subscriber()
+    campaign = _launched(recurrence="weekly", holdout_percent=5)
+    campaign.variants.create(key="A")
+    campaign.variants.create(key="B", subject="Other")
+
+    campaign_run(campaign_id=campaign.pk)
+    campaign_run(campaign_id=campaign.pk)  # a second run makes no second copy
+
+    campaign.refresh_from_db()
+    following = campaign.next_occurrence
+    assert following.status == "scheduled"
+    assert following.scheduled_at == campaign.started_at + timedelta(weeks=1)
+    assert (following.subject, following.holdout_percent) == (campaign.subject, 5)
+    assert [v.key for v in following.variants.all()] == ["A", "B"]
+    from apps.campaigns.models import Campaign
+
+    assert Campaign.objects.filter(previous=campaign).count() == 1
+    # it is not started before its time
+    assert campaign_run(campaign_id=following.pk).status == "scheduled"

@@ -7,7 +7,7 @@ from typing import Any
 
 from django import forms
 
-from apps.campaigns.choices import WinnerMetric
+from apps.campaigns.choices import Recurrence, WinnerMetric
 from apps.campaigns.models import Campaign
 
 TEXT = {"class": "form-control"}
@@ -86,6 +86,13 @@ class CampaignForm(forms.Form):
         initial=True,
         widget=forms.CheckboxInput(CHECK),
     )
+    recurrence = forms.ChoiceField(
+        label="Repeat",
+        choices=Recurrence.choices,
+        required=False,
+        widget=forms.Select({"class": "form-select"}),
+        help_text="Each run is its own campaign, scheduled when the previous one is done.",
+    )
     optimize_send_time = forms.BooleanField(
         label="Send at each customer's best hour (learned from their opens and clicks)",
         required=False,
@@ -138,6 +145,7 @@ class CampaignForm(forms.Form):
             "html_body": campaign.html_body,
             "respect_quiet_hours": campaign.respect_quiet_hours,
             "optimize_send_time": campaign.optimize_send_time,
+            "recurrence": campaign.recurrence,
             "send_rate": campaign.send_rate,
             "utm_campaign": campaign.utm_campaign,
             "cost": campaign.cost,
