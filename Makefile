@@ -43,6 +43,7 @@ demo-setup: install
 	$(PY) manage.py clv store
 	$(PY) manage.py rfm apply
 	$(PY) manage.py predict score --kind all
+	$(PY) manage.py campaign demo
 	$(PY) manage.py create_admin --email admin@smartmkt.local --password $${ADMIN_PASSWORD:-smartmkt-demo}
 
 demo: demo-setup

@@ -414,3 +414,22 @@ def test_a_recurring_campaign_schedules_its_next_run_when_one_is_done(smtp_sink)
     assert Campaign.objects.filter(previous=campaign).count() == 1
     # it is not started before its time
     assert campaign_run(campaign_id=following.pk).status == "scheduled"
+
+
+def test_campaign_demo_sets_up_marketing_once(capsys):
+    import json
+
+    for _ in range(30):
+        subscriber()
+
+    call_command("campaign", "demo", "--json")
+    first = json.loads(capsys.readouterr().out)
+    call_command("campaign", "demo", "--json")
+    second = json.loads(capsys.readouterr().out)
+
+    assert first["created"] is True and second["created"] is False
+    assert first["sent"] >= 20 and 0 < first["opened"] < first["sent"]
+    assert len(first["journeys"]) == 6
+    from apps.campaigns.models import Journey
+
+    assert set(Journey.objects.values_list("status", flat=True)) == {"active"}

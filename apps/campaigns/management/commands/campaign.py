@@ -1,4 +1,5 @@
-"""`manage.py campaign send`: send an email campaign now, in this process, and report.
+"""`manage.py campaign send|demo`: send an email campaign now, in this process, and report;
+set up the demo shop's marketing.
 
 campaign send --segment all|<segment id or name> [--subject S] [--name N] [--html FILE]
               [--holdout PERCENT] [--quiet-hours] [--json]
@@ -8,10 +9,14 @@ campaign send --segment all|<segment id or name> [--subject S] [--name N] [--htm
     configured email backend; returns when done. "Now" means now: quiet hours apply only
     with --quiet-hours, and the messages they hold back are then left to the worker.
     Prints `sent` and `skipped.{reason: count}`.
+campaign demo [--json]
+    Coupon programs, the six journey templates (active) and an A/B-tested campaign with a
+    holdout, sent through the email backend, with synthetic opens and clicks. Once.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -20,6 +25,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from apps.campaigns.services import campaign_create, campaign_launch, campaign_run
+from apps.campaigns.services.demo import campaigns_demo_setup
 from apps.core.errors import DomainError
 from apps.segments.selectors import segment_find
 
@@ -41,8 +47,13 @@ class Command(BaseCommand):
             help="honour quiet hours (messages they hold back are left to the worker)",
         )
         send.add_argument("--json", action="store_true", dest="as_json")
+        demo = commands.add_parser("demo", help="demo marketing for the demo shop (once)")
+        demo.add_argument("--json", action="store_true", dest="as_json")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["action"] == "demo":
+            self._demo(options)
+            return
         reference = options["segment"].strip()
         html = ""
         if options["html"]:
@@ -84,6 +95,22 @@ class Command(BaseCommand):
         )
         for reason, count in document["skipped"].items():
             self.stdout.write(f"  skipped ({reason}): {count}")
+
+    def _demo(self, options: dict[str, Any]) -> None:
+        try:
+            result = campaigns_demo_setup()
+        except DomainError as error:
+            raise CommandError(str(error)) from error
+        if options["as_json"]:
+            self.stdout.write(json.dumps(dataclasses.asdict(result)))
+        elif not result.created:
+            self.stdout.write(f"Demo marketing already there (campaign {result.campaign_id}).")
+        else:
+            self.stdout.write(
+                f"Demo marketing ready: campaign {result.campaign_id} sent {result.sent} "
+                f"({result.opened} opened, {result.clicked} clicked), "
+                f"{len(result.journeys)} journeys active."
+            )
 
     def _progress(self, result: Any) -> None:
         print(f"sent {result.sent} ...", file=sys.stderr, flush=True)
