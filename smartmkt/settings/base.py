@@ -250,7 +250,7 @@ CAMPAIGNS_BATCH_SIZE = env.env_int("CAMPAIGNS_BATCH_SIZE", 200)
 # An order within this many days after a campaign email counts as its conversion.
 CAMPAIGNS_ATTRIBUTION_DAYS = env.env_int("CAMPAIGNS_ATTRIBUTION_DAYS", 7)
 # Sender tasks started per campaign (run side by side by the worker pool).
-CAMPAIGNS_SENDERS = env.env_int("CAMPAIGNS_SENDERS", 2)
+CAMPAIGNS_SENDERS = env.env_int("CAMPAIGNS_SENDERS", 3)
 # Products in emails link here ({sku} is replaced).
 CAMPAIGNS_PRODUCT_URL = env.env_str("CAMPAIGNS_PRODUCT_URL", "https://shop.example.com/p/{sku}")
 # Opens this soon after the send are a machine's (mail-privacy proxies, scanners).
