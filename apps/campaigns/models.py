@@ -186,6 +186,12 @@ class CampaignVariant(BaseModel):
     weight = models.PositiveIntegerField(default=1, help_text="Relative share of the audience.")
     subject = models.CharField(max_length=250, blank=True, help_text="Empty: the campaign's.")
     html_body = models.TextField(blank=True, help_text="Empty: the campaign's.")
+    optimize_send_time = models.BooleanField(
+        null=True,
+        blank=True,
+        help_text="Send at each customer's best hour (True) or at the start (False) for this "
+        "arm only: a send-time experiment. Empty: as the campaign says.",
+    )
 
     class Meta:
         ordering = ["campaign", "key"]

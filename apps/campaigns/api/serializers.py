@@ -12,12 +12,16 @@ from apps.campaigns.models import Campaign, CampaignVariant
 class VariantSerializer(serializers.ModelSerializer):
     class Meta:
         model = CampaignVariant
-        fields = ["key", "weight", "subject", "html_body"]
+        fields = ["key", "weight", "subject", "html_body", "optimize_send_time"]
         extra_kwargs = {
             "key": {"help_text": "Short name (A, B, ...); the first variant is the control."},
             "weight": {"help_text": "Relative share of the audience."},
             "subject": {"help_text": "Subject of this variant; empty: the campaign's."},
             "html_body": {"help_text": "Content of this variant; empty: the campaign's."},
+            "optimize_send_time": {
+                "help_text": "true/false: this arm's send time (a send-time experiment); "
+                "null: as the campaign."
+            },
         }
 
 

@@ -264,7 +264,7 @@ def campaign_next_occurrence(*, campaign: Campaign) -> Campaign:
     for variant in campaign.variants.all():
         following.variants.create(
             key=variant.key, weight=variant.weight, subject=variant.subject,
-            html_body=variant.html_body,
+            html_body=variant.html_body, optimize_send_time=variant.optimize_send_time,
         )  # fmt: skip
     return following
 
@@ -391,11 +391,13 @@ def campaign_variants_set(*, campaign: Campaign, variants: list[dict[str, Any]])
                 f"variants[{index}].weight: a whole number of at least 1",
                 field=f"variants[{index}].weight",
             )
+        optimize = variant.get("optimize_send_time")
         campaign.variants.create(
             key=keys[index],
             weight=weight,
             subject=str(variant.get("subject") or ""),
             html_body=str(variant.get("html_body") or ""),
+            optimize_send_time=None if optimize is None else bool(optimize),
         )
     for variant_row in campaign.variants.all():
         content_compile(campaign, variant_row)

@@ -25,6 +25,8 @@ from apps.events.selectors import customer_engagement_times
 from apps.segments.selectors import segment_member_customer_ids
 
 CHUNK = 2000
+# Send-time optimisation's hour for everyone while nobody has any engagement (local time).
+DEFAULT_SEND_HOUR = 10
 # Send-time optimisation learns from this much engagement history.
 SEND_TIME_HISTORY = timedelta(days=180)
 
@@ -102,6 +104,8 @@ def best_hours(customer_ids: list[int], *, now: datetime) -> tuple[dict[int, int
     """customer id -> best local send hour (from their opens and clicks in their own zone,
     smoothed towards everyone's), and the population's best hour for the rest."""
     times = customer_engagement_times(customer_ids=customer_ids, since=now - SEND_TIME_HISTORY)
+    if not times:  # nobody has opened or clicked yet: everyone at the usual hour
+        return {}, DEFAULT_SEND_HOUR
     index = {customer_id: position for position, customer_id in enumerate(customer_ids)}
     zones = {pk: _zone_of(c) for pk, c in customers_by_ids(customer_ids=customer_ids).items()}
     people = [index[customer_id] for customer_id, _ in times]
@@ -123,7 +127,16 @@ def campaign_plan(*, campaign: Campaign, now: datetime | None = None) -> PlanRes
     now = now or timezone.now()
     start = max(now, campaign.scheduled_at) if campaign.scheduled_at else now
     hours = quiet_hours() if campaign.respect_quiet_hours else None
-    variants = [(variant.key, variant.weight) for variant in campaign.variants.all()]
+    rows_of_variants = list(campaign.variants.all())
+    variants = [(variant.key, variant.weight) for variant in rows_of_variants]
+    # send time per arm: the campaign's setting unless a variant says otherwise (an experiment)
+    optimized = {
+        variant.key: campaign.optimize_send_time
+        if variant.optimize_send_time is None
+        else variant.optimize_send_time
+        for variant in rows_of_variants
+    }
+    any_optimized = campaign.optimize_send_time or any(optimized.values())
     result = PlanResult()
     ids = audience_ids(campaign)
     result.audience = len(ids)
@@ -133,7 +146,7 @@ def campaign_plan(*, campaign: Campaign, now: datetime | None = None) -> PlanRes
     todo = [customer_id for customer_id in ids if customer_id not in existing]
     personal_hours: dict[int, int] = {}
     population_hour = 10
-    if campaign.optimize_send_time and todo:
+    if any_optimized and todo:
         personal_hours, population_hour = best_hours(todo, now=now)
     for offset in range(0, len(todo), CHUNK):
         customers = customers_by_ids(customer_ids=todo[offset : offset + CHUNK])
@@ -175,7 +188,7 @@ def campaign_plan(*, campaign: Campaign, now: datetime | None = None) -> PlanRes
                 result.skipped[reasons[pk]] += 1
             elif not row.in_test:
                 row.status = MessageStatus.WAITING
-            elif campaign.optimize_send_time:
+            elif optimized.get(row.variant, campaign.optimize_send_time):
                 row.send_after = next_send_time(
                     personal_hours.get(pk, population_hour),
                     not_before=start,

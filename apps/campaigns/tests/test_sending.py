@@ -433,3 +433,28 @@ def test_campaign_demo_sets_up_marketing_once(capsys):
     from apps.campaigns.models import Journey
 
     assert set(Journey.objects.values_list("status", flat=True)) == {"active"}
+
+
+def test_a_send_time_experiment_optimises_one_arm_only(settings):
+    from zoneinfo import ZoneInfo
+
+    from apps.campaigns.services import campaign_update
+
+    settings.CAMPAIGNS_QUIET_HOURS = ""
+    berlin = ZoneInfo("Europe/Berlin")
+    people = [subscriber(country="DE") for _ in range(40)]
+    campaign = CampaignFactory()
+    campaign_update(
+        campaign=campaign, changes={},
+        variants=[{"key": "now", "optimize_send_time": False},
+                  {"key": "best-hour", "optimize_send_time": True}],
+    )  # fmt: skip
+    now = datetime(2026, 11, 29, 6, 0, tzinfo=UTC)  # 07:00 in Berlin
+
+    campaign_plan(campaign=campaign, now=now)
+
+    rows = CampaignMessage.objects.filter(campaign=campaign)
+    assert {r.send_after for r in rows.filter(variant="now")} == {now}
+    optimised = {r.send_after.astimezone(berlin).minute for r in rows.filter(variant="best-hour")}
+    assert optimised == {0} and all(r.send_after > now for r in rows.filter(variant="best-hour"))
+    assert rows.count() == len(people)

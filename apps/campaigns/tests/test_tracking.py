@@ -126,3 +126,22 @@ def test_the_preference_centre_resubscribes(client, sent_message):
     assert b"Saved." in response.content
     latest = Consent.objects.filter(customer_id=sent_message.customer_id).latest("recorded_at")
     assert latest.granted is True and latest.source == "preference_centre"
+
+
+def test_a_marketer_schedules_a_campaign_from_its_page(client):
+    from tests.browser.shop_data import PASSWORD, create_user
+
+    subscriber()
+    campaign = CampaignFactory()
+    create_user(username="mia", role="marketer")
+    client.login(username="mia", password=PASSWORD)
+
+    response = client.post(f"/campaigns/{campaign.pk}/launch", {"at": "2030-01-02T09:30"})
+
+    assert response.status_code == 302
+    campaign.refresh_from_db()
+    assert campaign.status == "scheduled"
+    assert (
+        timezone.localtime(campaign.scheduled_at).strftime("%Y-%m-%d %H:%M") == "2030-01-02 09:30"
+    )
+    assert not CampaignMessage.objects.filter(campaign=campaign).exists()  # not planned yet

@@ -10,6 +10,8 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
 
 from apps.accounts.selectors import user_scopes
@@ -189,10 +191,20 @@ def action(request: HttpRequest, campaign_id: int, verb: str) -> HttpResponse:
     }
     if verb not in calls:
         raise Http404("no such action")
+    extra: dict[str, Any] = {}
+    if verb == "launch" and request.POST.get("at"):
+        at = parse_datetime(request.POST["at"])
+        if at is None:
+            messages.error(request, "at: give a date and time.")
+            return redirect("campaigns:detail", campaign_id=campaign.pk)
+        extra["at"] = timezone.make_aware(at) if timezone.is_naive(at) else at
     try:
-        calls[verb](campaign=campaign, actor=request.user)
+        calls[verb](campaign=campaign, actor=request.user, **extra)
         done = {"launch": "launched", "pause": "paused", "resume": "resumed", "cancel": "cancelled"}
-        messages.success(request, f"Campaign {done[verb]}.")
+        if extra:
+            messages.success(request, f"Campaign scheduled for {extra['at']:%d %b %Y %H:%M}.")
+        else:
+            messages.success(request, f"Campaign {done[verb]}.")
     except DomainError as error:
         messages.error(request, error.message)
     return redirect("campaigns:detail", campaign_id=campaign.pk)
