@@ -188,3 +188,50 @@ def test_the_ads_optimiser_splits_a_budget_and_simulates_convergence(web):
     assert drawn == 28
     web.screenshot("campaigns-optimiser")
     assert web.console_errors == []
+
+
+def test_a_marketer_edits_adds_and_removes_journey_steps(web):
+    from apps.campaigns.models import Journey
+    from apps.campaigns.services.journeys import journey_create
+
+    journey = journey_create(template="post_purchase")
+    create_user(username="mia", role="marketer")
+    web.sign_in("mia", PASSWORD)
+    web.goto(f"/campaigns/journeys/{journey.pk}/")
+
+    # change the wait to 5 days at 9:00
+    web.page.click("[data-testid=step-edit-wait-3d]")
+    web.page.fill("#id_days", "5")
+    web.page.fill("#id_until_hour", "9")
+    web.page.click("[data-testid=step-save]")
+    web.page.wait_for_load_state("networkidle")
+    journey.refresh_from_db()
+    assert journey.steps[0]["days"] == 5 and journey.steps[0]["until_hour"] == 9
+
+    # add a tag step after the email; a bad JSON value is refused, naming the field
+    web.page.select_option(
+        "[data-testid=step-add-email] >> xpath=preceding-sibling::select", "update_attribute"
+    )
+    web.page.click("[data-testid=step-add-email]")
+    web.page.wait_for_load_state("networkidle")
+    web.page.fill("#id_attribute", "cross_sold")
+    web.page.fill("#id_value", "yes please")
+    web.page.click("[data-testid=step-save]")
+    web.page.wait_for_load_state("networkidle")
+    expect(web.page.locator("[data-testid=form-errors]")).to_contain_text("value: not valid JSON")
+    web.screenshot("journeys-step-error")
+    web.page.fill("#id_value", "true")
+    web.page.click("[data-testid=step-save]")
+    web.page.wait_for_load_state("networkidle")
+    journey.refresh_from_db()
+    assert [s["id"] for s in journey.steps] == ["wait-3d", "email", "update_attribute-1"]
+    assert journey.steps[1]["next"] == "update_attribute-1"
+    expect(web.page.locator("[data-testid=journey-step]")).to_have_count(3)
+    web.screenshot("journeys-steps-editor")
+
+    # remove the wait: the email becomes the entry
+    web.page.locator("[data-step=wait-3d] button[title='Remove this step']").click()
+    web.page.wait_for_load_state("networkidle")
+    journey = Journey.objects.get(pk=journey.pk)
+    assert [s["id"] for s in journey.steps] == ["email", "update_attribute-1"]
+    assert web.console_errors == []

@@ -332,3 +332,109 @@ TEMPLATES: dict[str, dict[str, Any]] = {
         ],
     },
 }
+
+
+# --------------------------------------------------------------------------- editing
+STEP_DEFAULTS: dict[str, dict[str, Any]] = {
+    "wait": {"days": 1},
+    "condition": {
+        "condition": {"type": "group", "operator": "and", "conditions": [
+            {"type": "score", "field": "purchase_propensity", "operator": "gte", "value": 0.5}]},
+    },
+    "split": {"branches": [{"weight": 50}, {"weight": 50}]},
+    "email": {"subject": "Hello {{ customer.first_name|default:'there' }}",
+              "html_body": "<html><body><p>Hi!</p>" + _FOOTER + "</body></html>"},
+    "coupon": {"program": ""},
+    "webhook": {"url": "https://"},
+    "update_attribute": {"attribute": "", "value": True},
+    "exit": {},
+}  # fmt: skip
+
+
+def _new_id(steps: Sequence[Mapping[str, Any]], kind: str) -> str:
+    taken = {str(step.get("id")) for step in steps}
+    number = 1
+    while f"{kind}-{number}" in taken:
+        number += 1
+    return f"{kind}-{number}"
+
+
+def step_insert_after(
+    steps: Sequence[Mapping[str, Any]], after: str | None, kind: str
+) -> tuple[list[dict[str, Any]], str]:
+    """A copy of `steps` with a new step of `kind` (its defaults) after step `after` (None:
+    first): what pointed on from there now goes through it. Returns (steps, the new id)."""
+    if kind not in STEP_DEFAULTS:
+        raise ValueError(f"type: one of {', '.join(STEP_TYPES)}")
+    result = [dict(step) for step in steps]
+    new: dict[str, Any] = {"id": _new_id(result, kind), "type": kind, **STEP_DEFAULTS[kind]}
+    new = json_copy(new)
+    if after is None:
+        following = str(result[0]["id"]) if result else None
+        position = 0
+    else:
+        index = next((i for i, s in enumerate(result) if s.get("id") == after), None)
+        if index is None:
+            raise ValueError(f"after: no step with id {after!r}")
+        previous = result[index]
+        following = (
+            previous.get("next")
+            if previous.get("type") not in ("condition", "split", "exit")
+            else None
+        )
+        if previous.get("type") not in ("condition", "split", "exit"):
+            previous["next"] = new["id"]
+        position = index + 1
+    if following and kind not in ("exit",):
+        if kind == "condition":
+            new["yes"] = new["no"] = following
+        elif kind == "split":
+            new["branches"] = [{**branch, "next": following} for branch in new["branches"]]
+        else:
+            new["next"] = following
+    elif kind in ("condition", "split"):
+        end = {"id": _new_id(result + [new], "exit"), "type": "exit"}
+        if kind == "condition":
+            new["yes"] = new["no"] = end["id"]
+        else:
+            new["branches"] = [{**branch, "next": end["id"]} for branch in new["branches"]]
+        result.insert(position, new)
+        result.insert(position + 1, end)
+        return result, str(new["id"])
+    result.insert(position, new)
+    return result, str(new["id"])
+
+
+def step_remove(steps: Sequence[Mapping[str, Any]], step_id: str) -> list[dict[str, Any]]:
+    """A copy of `steps` without `step_id`; what pointed to it now points where it led (a
+    condition's yes, a split's first branch)."""
+    result = [json_copy(dict(step)) for step in steps]
+    index = next((i for i, s in enumerate(result) if s.get("id") == step_id), None)
+    if index is None:
+        raise ValueError(f"no step with id {step_id!r}")
+    removed = result.pop(index)
+    targets = [target for _, target in _targets(removed) if target]
+    onward = targets[0] if targets else None
+    for step in result:
+        for key in ("next", "yes", "no"):
+            if step.get(key) == step_id:
+                if onward:
+                    step[key] = onward
+                else:
+                    step.pop(key, None)
+        for branch in step.get("branches") or []:
+            if isinstance(branch, dict) and branch.get("next") == step_id:
+                if onward:
+                    branch["next"] = onward
+                else:
+                    branch.pop("next", None)
+    if index == 0 and onward:  # the entry moves to where the removed first step led
+        position = next(i for i, s in enumerate(result) if s.get("id") == onward)
+        result.insert(0, result.pop(position))
+    return result
+
+
+def json_copy(value: Any) -> Any:
+    import json
+
+    return json.loads(json.dumps(value))

@@ -183,3 +183,21 @@ def test_every_template_is_a_valid_journey():
 
     for key in TEMPLATES:
         assert journey_create(template=key).steps
+
+
+def test_inserting_and_removing_steps_keeps_the_graph_whole():
+    from apps.campaigns.engine.journeys import TEMPLATES, step_insert_after, step_remove
+
+    steps = TEMPLATES["post_purchase"]["steps"]
+
+    with_tag, tag = step_insert_after(steps, "wait-3d", "update_attribute")
+    assert [s["id"] for s in with_tag] == ["wait-3d", tag, "email"]
+    assert with_tag[0]["next"] == tag and with_tag[1]["next"] == "email"
+
+    branched, condition = step_insert_after(steps, "email", "condition")
+    assert graph_problems(branched) == []
+    assert branched[-1]["type"] == "exit"  # a new condition at the end gets somewhere to go
+
+    first_removed = step_remove(steps, "wait-3d")
+    assert [s["id"] for s in first_removed] == ["email"] and graph_problems(first_removed) == []
+    assert step_remove(with_tag, tag) == [dict(s) for s in steps]

@@ -11,6 +11,17 @@ urlpatterns = [
     path("journeys/new", journeys.create, name="journey_create"),
     path("journeys/<int:journey_id>/", journeys.detail, name="journey_detail"),
     path("journeys/<int:journey_id>/edit", journeys.edit, name="journey_edit"),
+    path("journeys/<int:journey_id>/steps/new", journeys.step_new, name="journey_step_new"),
+    path(
+        "journeys/<int:journey_id>/steps/<str:step_id>/delete",
+        journeys.step_delete,
+        name="journey_step_delete",
+    ),
+    path(
+        "journeys/<int:journey_id>/steps/<str:step_id>",
+        journeys.step_edit,
+        name="journey_step_edit",
+    ),
     path("journeys/<int:journey_id>/<str:verb>", journeys.action, name="journey_action"),
     path("coupons/", coupons.index, name="coupons"),
     path("optimise/", optimise.index, name="optimise"),
