@@ -63,7 +63,7 @@ class JourneyStatus(models.TextChoices):
 
 
 class JourneyTrigger(models.TextChoices):
-    EVENT = "event", "An event (e.g. add to cart)"
+    EVENT = "event", "An event"
     SIGNUP = "signup", "A new customer"
     SEGMENT_ENTRY = "segment_entry", "Entering a segment"
     SEGMENT_EXIT = "segment_exit", "Leaving a segment"
