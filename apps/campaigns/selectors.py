@@ -98,6 +98,18 @@ class Arm:
     revenue: float = 0.0
     revenue_squares: float = 0.0  # sum over customers of (their revenue)^2
 
+    def successes(self, metric: str) -> int:
+        """How many customers of the arm did it: open, click or conversion."""
+        return {"open": self.opened, "click": self.clicked, "conversion": self.converted}[metric]
+
+    def rate(self, metric: str) -> float:
+        return self.successes(metric) / self.customers if self.customers else 0.0
+
+    def proportion(self, metric: str) -> VariantData:
+        return VariantData(
+            self.name, ProportionSummary(n=self.customers, conversions=self.successes(metric))
+        )
+
 
 @dataclass(frozen=True)
 class Test:
@@ -148,15 +160,11 @@ def _tests(arms: list[Arm], metric: str, *, alpha: float = 0.05) -> list[Test]:
     for arm in arms:
         if arm.customers < 2:
             return []
-        if metric == "conversion":
-            summary: Any = ProportionSummary(n=arm.customers, conversions=arm.converted)
-        elif metric == "click":
-            summary = ProportionSummary(n=arm.customers, conversions=arm.clicked)
-        elif metric == "open":
-            summary = ProportionSummary(n=arm.customers, conversions=arm.opened)
-        else:  # revenue per customer
+        if metric == "revenue":  # per customer
             summary = MeanSummary(n=arm.customers, sum=arm.revenue, sum_squares=arm.revenue_squares)
-        variants.append(VariantData(arm.name, summary))
+            variants.append(VariantData(arm.name, summary))
+        else:
+            variants.append(arm.proportion(metric))
     control = variants[0]
     tests = []
     for treatment in variants[1:]:

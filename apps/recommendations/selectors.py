@@ -43,9 +43,11 @@ def placement_rules(*, key: str = "") -> PlacementRules:
     """The rules a request for placement `key` is answered with ('' or inactive: defaults)."""
     if not key:
         return DEFAULT_RULES
-    if key in BUILT_IN_RULES and not Placement.objects.filter(key=key).exists():
-        return BUILT_IN_RULES[key]
-    placement = placement_get(key=key)
+    placement = Placement.objects.filter(key=key).first()
+    if placement is None:
+        if key in BUILT_IN_RULES:
+            return BUILT_IN_RULES[key]
+        placement = placement_get(key=key)  # raises PlacementNotFound
     if not placement.is_active:
         return PlacementRules(key=placement.key)
     return PlacementRules(

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from apps.accounts.services import audit_log_record
@@ -36,8 +37,7 @@ def _full_clean(campaign: Campaign) -> None:
     try:
         campaign.full_clean(exclude=["owner"])
     except DjangoValidationError as error:
-        name, messages = next(iter(error.message_dict.items()))
-        raise ValidationFailed(f"{name}: {' '.join(messages)}", field=name) from None
+        raise ValidationFailed.from_django(error) from None
 
 
 @transaction.atomic
@@ -289,8 +289,6 @@ def campaign_summary(*, campaign: Campaign) -> RunResult:
 
 
 def _grouped(rows: Any) -> list[tuple[str, str, int]]:
-    from django.db.models import Count
-
     return list(
         rows.values("status", "skip_reason")
         .annotate(count=Count("id"))

@@ -165,8 +165,7 @@ def coupon_program_create(**fields: Any) -> CouponProgram:
     try:
         program.full_clean()
     except DjangoValidationError as error:
-        name, messages = next(iter(error.message_dict.items()))
-        raise ValidationFailed(f"{name}: {' '.join(messages)}", field=name) from None
+        raise ValidationFailed.from_django(error) from None
     if program.min_propensity > program.max_propensity:
         raise ValidationFailed(
             "min_propensity: must not be above max_propensity", field="min_propensity"

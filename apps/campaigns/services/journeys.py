@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Max
 from django.utils import timezone
@@ -36,7 +35,6 @@ from apps.campaigns.choices import (
 from apps.campaigns.engine.assignment import unit_hash
 from apps.campaigns.engine.journeys import TEMPLATES, graph_problems, step_map
 from apps.campaigns.engine.send_time import next_send_time
-from apps.campaigns.engine.zones import customer_zone
 from apps.campaigns.models import (
     Campaign,
     CampaignMessage,
@@ -47,7 +45,7 @@ from apps.campaigns.models import (
 from apps.campaigns.services.content import content_compile, message_preview
 from apps.campaigns.services.coupons import coupon_offer, program_get
 from apps.campaigns.services.guards import skip_reasons
-from apps.campaigns.services.planning import quiet_hours, quiet_hours_end
+from apps.campaigns.services.planning import customer_zone_for, quiet_hours, quiet_hours_end
 from apps.catalog.selectors import products_by_ids
 from apps.core.errors import Conflict, DomainError, ValidationFailed
 from apps.customers.selectors import (
@@ -369,19 +367,11 @@ class StepOutcome:
     state: str = EnrollmentState.ACTIVE
 
 
-def _zone(customer: Any) -> Any:
-    return customer_zone(
-        zone_name=str((customer.attributes or {}).get("timezone", "")),
-        country=customer.country,
-        default=str(settings.CAMPAIGNS_DEFAULT_TIMEZONE),
-    )
-
-
 def _wait(step: dict[str, Any], enrollment: JourneyEnrollment, now: datetime) -> datetime:
     until = now + timedelta(hours=float(step.get("hours") or 0), days=float(step.get("days") or 0))
     if step.get("until_hour") is not None:
         until = next_send_time(
-            int(step["until_hour"]), not_before=until, zone=_zone(enrollment.customer)
+            int(step["until_hour"]), not_before=until, zone=customer_zone_for(enrollment.customer)
         )
     return until
 
@@ -401,7 +391,7 @@ def _email_step(step: dict[str, Any], enrollment: JourneyEnrollment, now: dateti
     reason = skip_reasons({customer.pk: customer.email}, now=now).get(customer.pk, "")
     send_after = min(now, timezone.now())
     if campaign.respect_quiet_hours:
-        send_after = quiet_hours_end(send_after, _zone(customer), quiet_hours())
+        send_after = quiet_hours_end(send_after, customer_zone_for(customer), quiet_hours())
     CampaignMessage.objects.create(
         campaign=campaign,
         customer=customer,
@@ -494,16 +484,17 @@ def _run_step(
 def _advance(enrollment: JourneyEnrollment, journey: Journey, now: datetime) -> None:
     """Run the enrollment's due steps until it waits or ends."""
     steps = step_map(journey.steps)
+    # the goal, checked once per run: nothing the steps of one run do can reach it
+    if journey.goal_event and customer_has_event_since(
+        customer_id=enrollment.customer_id,
+        event_type=journey.goal_event,
+        since=enrollment.entered_at,
+    ):
+        JourneyEnrollment.objects.filter(pk=enrollment.pk).update(
+            state=EnrollmentState.GOAL, ended_at=now
+        )
+        return
     for _ in range(len(steps) + 1):
-        if journey.goal_event and customer_has_event_since(
-            customer_id=enrollment.customer_id,
-            event_type=journey.goal_event,
-            since=enrollment.entered_at,
-        ):
-            JourneyEnrollment.objects.filter(pk=enrollment.pk).update(
-                state=EnrollmentState.GOAL, ended_at=now
-            )
-            return
         found = steps.get(enrollment.step)
         step: dict[str, Any] = dict(found) if found is not None else {}
         if found is None:  # the step was removed: end here

@@ -92,7 +92,9 @@ def quiet_hours_end(moment: datetime, zone: Any, hours: tuple[int, int] | None) 
     return wake.astimezone(moment.tzinfo)
 
 
-def _zone_of(customer: Any) -> Any:
+def customer_zone_for(customer: Any) -> Any:
+    """The customer's time zone: their timezone attribute, else their country's, else the
+    site default."""
     return customer_zone(
         zone_name=str((customer.attributes or {}).get("timezone", "")),
         country=customer.country,
@@ -107,7 +109,9 @@ def best_hours(customer_ids: list[int], *, now: datetime) -> tuple[dict[int, int
     if not times:  # nobody has opened or clicked yet: everyone at the usual hour
         return {}, DEFAULT_SEND_HOUR
     index = {customer_id: position for position, customer_id in enumerate(customer_ids)}
-    zones = {pk: _zone_of(c) for pk, c in customers_by_ids(customer_ids=customer_ids).items()}
+    zones = {
+        pk: customer_zone_for(c) for pk, c in customers_by_ids(customer_ids=customer_ids).items()
+    }
     people = [index[customer_id] for customer_id, _ in times]
     hours = [at.astimezone(zones[customer_id]).hour for customer_id, at in times]
     result = best_send_hours(
@@ -192,11 +196,11 @@ def campaign_plan(*, campaign: Campaign, now: datetime | None = None) -> PlanRes
                 row.send_after = next_send_time(
                     personal_hours.get(pk, population_hour),
                     not_before=start,
-                    zone=_zone_of(customer),
+                    zone=customer_zone_for(customer),
                     quiet_hours=hours,
                 )
             elif hours is not None:
-                row.send_after = quiet_hours_end(start, _zone_of(customer), hours)
+                row.send_after = quiet_hours_end(start, customer_zone_for(customer), hours)
             result.statuses[row.status] += 1
             rows.append(row)
         created = CampaignMessage.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)

@@ -35,17 +35,16 @@ def _message(token: str, signature: str) -> tuple[CampaignMessage, Any]:
     return message, message.customer
 
 
-def preferences_get(*, token: str, signature: str) -> Preferences:
-    message, customer = _message(token, signature)
+def _subscribed(customer: Any) -> bool:
     decision = consent_decisions(customer_ids=[customer.pk], purpose=EMAIL_MARKETING).get(
         customer.pk
     )
-    return Preferences(
-        token=token,
-        email=message.email,
-        campaign=message.campaign.name,
-        subscribed=bool(decision and decision.granted),
-    )
+    return bool(decision and decision.granted)
+
+
+def preferences_get(*, token: str, signature: str) -> Preferences:
+    message, customer = _message(token, signature)
+    return Preferences(token, message.email, message.campaign.name, _subscribed(customer))
 
 
 @transaction.atomic
@@ -53,8 +52,8 @@ def email_unsubscribe(*, token: str, signature: str, how: str = "link") -> Prefe
     """Withdraw the reader's email-marketing consent (idempotent) and store an
     email_unsubscribe event. Why: one click must be enough, and every later send checks it."""
     message, customer = _message(token, signature)
-    current = preferences_get(token=token, signature=signature)
-    if current.subscribed:
+    subscribed = _subscribed(customer)
+    if subscribed:
         consent_record(
             customer=customer,
             purpose=EMAIL_MARKETING,
@@ -65,7 +64,7 @@ def email_unsubscribe(*, token: str, signature: str, how: str = "link") -> Prefe
     CampaignMessage.objects.filter(pk=message.pk, unsubscribed_at__isnull=True).update(
         unsubscribed_at=now
     )
-    if current.subscribed:
+    if subscribed:
         interaction_store(
             message,
             "email_unsubscribe",

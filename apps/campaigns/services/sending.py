@@ -21,7 +21,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import connection, transaction
-from django.db.models import F, Min, Q
+from django.db.models import Count, F, Min, Q
 from django.utils import timezone
 
 from apps.campaigns.choices import (
@@ -224,9 +224,9 @@ def sent_events_record(*, campaign: Campaign, limit: int = 5000) -> int:
 def pause_check(campaign: Campaign) -> bool:
     """Pause the campaign when its bounce or complaint rate passed its threshold."""
     counts = CampaignMessage.objects.filter(campaign=campaign).aggregate(
-        sent=_count(Q(status=MessageStatus.SENT) | Q(bounced_at__isnull=False)),
-        bounced=_count(Q(bounced_at__isnull=False)),
-        complained=_count(Q(complained_at__isnull=False)),
+        sent=Count("id", filter=Q(status=MessageStatus.SENT) | Q(bounced_at__isnull=False)),
+        bounced=Count("id", filter=Q(bounced_at__isnull=False)),
+        complained=Count("id", filter=Q(complained_at__isnull=False)),
     )
     sent = counts["sent"] or 0
     if sent < PAUSE_MIN_SENT:
@@ -248,12 +248,6 @@ def pause_check(campaign: Campaign) -> bool:
     )
     logger.warning("Campaign %s paused: %s", campaign.pk, reason)
     return True
-
-
-def _count(condition: Q) -> Any:
-    from django.db.models import Count
-
-    return Count("id", filter=condition)
 
 
 class _Throttle:

@@ -13,9 +13,7 @@ from django.utils import timezone
 from apps.campaigns.choices import CampaignStatus, MessageStatus
 from apps.campaigns.engine.stats import (
     AnalysisConfig,
-    ProportionSummary,
     StatisticsInputError,
-    VariantData,
     compare,
 )
 from apps.campaigns.models import Campaign, CampaignMessage
@@ -24,21 +22,16 @@ from apps.campaigns.selectors import campaign_report
 ALPHA = 0.05
 
 
-def _rate(arm: Any, metric: str) -> float:
-    count = {"open": arm.opened, "click": arm.clicked, "conversion": arm.converted}[metric]
-    return count / arm.customers if arm.customers else 0.0
-
-
 def _beats(winner: Any, other: Any, metric: str) -> bool:
     """Two-proportion z-test on the difference of rates (the relative lift's interval is
     too wide when the baseline rate is near 0 to decide anything)."""
 
-    def data(arm: Any) -> VariantData:
-        count = {"open": arm.opened, "click": arm.clicked, "conversion": arm.converted}[metric]
-        return VariantData(arm.name, ProportionSummary(n=arm.customers, conversions=count))
-
     try:
-        result = compare(data(other), data(winner), AnalysisConfig(difference_type="absolute"))
+        result = compare(
+            other.proportion(metric),
+            winner.proportion(metric),
+            AnalysisConfig(difference_type="absolute"),
+        )
     except StatisticsInputError:  # no variance yet
         return False
     return result.p_value < ALPHA and result.lift > 0
@@ -57,7 +50,7 @@ def campaign_winner_pick(*, campaign: Campaign, now: datetime | None = None) -> 
     if len(arms) < 2 or not all(arm.sent for arm in arms):
         return ""
     metric = campaign.winner_metric
-    best = max(arms, key=lambda arm: _rate(arm, metric))
+    best = max(arms, key=lambda arm: arm.rate(metric))
     control = arms[0]
     if best is control:
         significant = all(_beats(control, arm, metric) for arm in arms[1:])
@@ -68,9 +61,9 @@ def campaign_winner_pick(*, campaign: Campaign, now: datetime | None = None) -> 
     if not significant and now < deadline:
         return ""
     note = (
-        f"{best.name} won on {metric} rate ({_rate(best, metric):.1%}), significant at 5%"
+        f"{best.name} won on {metric} rate ({best.rate(metric):.1%}), significant at 5%"
         if significant
-        else f"{best.name} had the best {metric} rate ({_rate(best, metric):.1%}) after "
+        else f"{best.name} had the best {metric} rate ({best.rate(metric):.1%}) after "
         f"{campaign.winner_wait_hours} h; not significant"
     )
     with transaction.atomic():
