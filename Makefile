@@ -44,6 +44,9 @@ demo-setup: install
 	$(PY) manage.py rfm apply
 	$(PY) manage.py predict score --kind all
 	$(PY) manage.py campaign demo
+	$(PY) manage.py insights categories --seed
+	$(PY) manage.py insights analyze
+	$(PY) manage.py insights topics
 	$(PY) manage.py create_admin --email admin@smartmkt.local --password $${ADMIN_PASSWORD:-smartmkt-demo}
 
 demo: demo-setup

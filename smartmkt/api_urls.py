@@ -19,5 +19,6 @@ urlpatterns = [
     path("v1/", include("apps.segments.api.rfm_urls")),
     path("v1/", include("apps.segments.api.predict_urls")),
     path("v1/", include("apps.campaigns.api.urls")),
+    path("v1/", include("apps.insights.api.urls")),
     path("v1/ml/", include("apps.ml.api.urls")),
 ]

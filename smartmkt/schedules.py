@@ -24,6 +24,18 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": crontab(minute="*/5"),
         "options": {"queue": "default"},
     },
+    # Text insights (issue 7): new and changed reviews and posts are analysed within minutes
+    # (the job also refreshes customer traits and alerts); topics are refitted weekly.
+    "insights-analyze": {
+        "task": "insights.analyze_new_texts_task",
+        "schedule": crontab(minute="*/5"),
+        "options": {"queue": "default"},
+    },
+    "insights-topics": {
+        "task": "insights.fit_topics_task",
+        "schedule": crontab(minute=40, hour=3, day_of_week=1),
+        "options": {"queue": "default"},
+    },
     "ml-mark-stale-runs": {
         "task": "ml.mark_stale_runs_task",
         "schedule": crontab(minute="*/5"),

@@ -24,6 +24,7 @@ class Scope(models.TextChoices):
     SEGMENTS_READ = "segments:read", "Read segments"
     SEGMENTS_WRITE = "segments:write", "Create and update segments"
     INSIGHTS_READ = "insights:read", "Read text insights"
+    INSIGHTS_WRITE = "insights:write", "Manage text categories, alerts and analysis jobs"
     FORECASTS_READ = "forecasts:read", "Read forecasts"
     ML_READ = "ml:read", "Read training runs and models"
     ML_RUN = "ml:run", "Start training runs"

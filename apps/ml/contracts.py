@@ -14,12 +14,14 @@ from pathlib import Path
 from typing import Any
 
 # Trainers of every app hash their training data the same way (`TrainingOutput.dataset_hash`).
+from apps.ml.engine.device import device_pick
 from apps.ml.engine.fingerprint import arrays_fingerprint
 
 # ...and check their parameters the same way.
 from apps.ml.engine.params import number_param, unknown_params_reject
 
 __all__ = [
+    "device_pick",
     "ActivationHook",
     "KindSpec",
     "ParamsValidator",

@@ -240,6 +240,54 @@ def model_version_activate(*, model_version_id: int, actor: Any = None) -> Model
     return alias
 
 
+def model_version_import(
+    *,
+    kind: str,
+    source: Path,
+    metrics: dict[str, Any] | None = None,
+    params: dict[str, Any] | None = None,
+    activate: bool = True,
+) -> ModelVersion:
+    """Register a ready-made artifact (a model shipped with the product) as a version of `kind`.
+
+    Why: some kinds start from a model trained elsewhere (the sentiment head built from
+    labelled data the product does not carry); it must be a version like any other so every
+    stored prediction can name it. Idempotent: a version of `kind` with the same content
+    hash is returned as it is (and made champion when `activate` and there is none).
+    """
+    source = Path(source)
+    if not source.is_file():
+        raise NotFound(f"No artifact file at {source}")
+    content_hash, size = file_sha256(source)
+    with transaction.atomic():
+        _kind_lock(kind)
+        version = ModelVersion.objects.filter(kind=kind, content_hash=content_hash).first()
+        if version is None:
+            latest = ModelVersion.objects.filter(kind=kind).aggregate(latest=Max("version"))
+            number = (latest["latest"] or 0) + 1
+            extension = "".join(source.suffixes)[-16:] or ".bin"
+            relative = f"{kind}/v{number}-{content_hash[:12]}{extension}"
+            destination = artifact_root() / relative
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            partial = destination.with_name(destination.name + f".{uuid.uuid4().hex}.part")
+            shutil.copyfile(source, partial)
+            os.replace(partial, destination)
+            version = ModelVersion.objects.create(
+                kind=kind,
+                version=number,
+                artifact_path=relative,
+                content_hash=content_hash,
+                size_bytes=size,
+                metrics=_json_safe(metrics or {}),
+                params=_json_safe(params or {}),
+            )
+        has_champion = ModelAlias.objects.filter(kind=kind, alias=Alias.CHAMPION).exists()
+        if activate and not has_champion:
+            ModelAlias.objects.create(kind=kind, alias=Alias.CHAMPION, model_version=version)
+            _activation_schedule(kind=kind, model_version_id=version.pk)
+    return version
+
+
 @transaction.atomic
 def training_run_mark_stale(*, stale_after_seconds: int | None = None) -> int:
     """Mark runs nobody is working on as lost; return how many.

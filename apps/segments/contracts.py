@@ -46,3 +46,15 @@ class CustomerScoresView:
     cluster_model_version: int | None = None
     churn_reasons: list[ScoreReason] = field(default_factory=list)
     propensity_reasons: list[ScoreReason] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CustomerTextTraits:
+    """What one customer's reviews and posts say about them (written by the insights app)."""
+
+    customer_id: int
+    sentiment_average: float | None
+    text_count: int
+    interest_topics: str = ""
+    interest_aspects: str = ""
+    last_complaint_at: datetime | None = None

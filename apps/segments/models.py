@@ -58,6 +58,21 @@ class CustomerScores(models.Model):
         blank=True,
         help_text="Top feature contributions per score, e.g. {'churn': [[feature, value], ...]}.",
     )
+    # What the customer writes (reviews, social posts), from the insights app.
+    sentiment_average = models.FloatField(
+        null=True, blank=True, help_text="Mean sentiment of their texts, -1 to 1."
+    )
+    text_count = models.PositiveIntegerField(default=0, help_text="Reviews and posts analysed.")
+    interest_topics = models.CharField(
+        max_length=255, blank=True, help_text="Topics they write about most, '; ' separated."
+    )
+    interest_aspects = models.CharField(
+        max_length=120, blank=True, help_text="Aspects they mention (price, quality ...)."
+    )
+    last_complaint_at = models.DateTimeField(
+        null=True, blank=True, help_text="When they last wrote a complaint."
+    )
+    text_traits_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -69,6 +84,7 @@ class CustomerScores(models.Model):
             models.Index(fields=["clv_12m"], name="scores_clv"),
             models.Index(fields=["churn_risk"], name="scores_churn"),
             models.Index(fields=["purchase_propensity"], name="scores_propensity"),
+            models.Index(fields=["sentiment_average"], name="scores_sentiment"),
         ]
         constraints = [
             models.CheckConstraint(

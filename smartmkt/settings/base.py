@@ -256,6 +256,11 @@ CAMPAIGNS_PRODUCT_URL = env.env_str("CAMPAIGNS_PRODUCT_URL", "https://shop.examp
 # Opens this soon after the send are a machine's (mail-privacy proxies, scanners).
 CAMPAIGNS_MACHINE_OPEN_SECONDS = env.env_int("CAMPAIGNS_MACHINE_OPEN_SECONDS", 2)
 
+# Text insights. New alerts (a day whose negative share rose above its usual range) are
+# POSTed as JSON to this URL when set; alerts look back this many days.
+INSIGHTS_ALERT_WEBHOOK_URL = env.env_str("INSIGHTS_ALERT_WEBHOOK_URL", "")
+INSIGHTS_ALERT_LOOKBACK_DAYS = env.env_int("INSIGHTS_ALERT_LOOKBACK_DAYS", 30)
+
 # Event ingestion. Batches may be up to 5 MB (the contract); Django's 2.5 MB default would
 # refuse them before the view could answer with a clear 413.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024 + 64 * 1024
@@ -280,7 +285,12 @@ SPECTACULAR_SETTINGS = {
     "SERVE_AUTHENTICATION": [],
     "COMPONENT_SPLIT_REQUEST": True,
     # Several models have a `kind`; name the enums so the schema stays unambiguous.
-    "ENUM_NAME_OVERRIDES": {"ImportKindEnum": "apps.imports.choices.ImportKind"},
+    "ENUM_NAME_OVERRIDES": {
+        "ImportKindEnum": "apps.imports.choices.ImportKind",
+        "TextSentimentEnum": "apps.insights.choices.Sentiment",
+        "TextEmotionEnum": "apps.insights.choices.Emotion",
+        "InsightsJobKindEnum": "apps.insights.choices.JobKind",
+    },
     "SWAGGER_UI_DIST": "/static/vendor/swagger-ui",
     "SWAGGER_UI_FAVICON_HREF": "/static/img/favicon.svg",
     "APPEND_COMPONENTS": {
@@ -300,5 +310,10 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Topic fitting and Chinese segmentation log every pass and dictionary load at INFO.
+        "gensim": {"level": "WARNING"},
+        "jieba": {"level": "WARNING"},
+    },
 }

@@ -29,8 +29,10 @@ from apps.core.api.schema import SCOPE_EXTENSION
 from apps.core.api.scopes import ANY_SCOPE
 from apps.customers.tests.factories import CustomerFactory
 from apps.events.services import quarantine_record_malformed
-from apps.events.tests.factories import OrderFactory, OrderLineFactory
+from apps.events.tests.factories import OrderFactory, OrderLineFactory, ReviewFactory
 from apps.imports.tests.factories import ImportJobFactory
+from apps.insights.models import AnalysisJob, InsightAlert, TextCategory
+from apps.insights.tests.factories import TextAnalysisFactory
 from apps.ml.tests.factories import ModelVersionFactory, TrainingRunFactory
 from apps.quality.services import cleaning_run, duplicate_group_merge
 from apps.recommendations.services import placement_create
@@ -82,7 +84,25 @@ def path_values(settings: Any, tmp_path: Path) -> dict[tuple[str, str], str]:
     campaign = campaign_create(name="scope-campaign", subject="Hi", all_customers=True)
     program = coupon_program_create(key="scope-coupons", name="Scope", value=10)
     journey = journey_create(template="post_purchase")
+    analysis = TextAnalysisFactory(review=ReviewFactory(product=product, customer=customer))
+    alert = InsightAlert.objects.create(
+        scope="all",
+        day="2026-01-01",
+        total=10,
+        negative=8,
+        share=0.8,
+        expected=0.1,
+        upper=0.3,
+        z_score=5,
+    )
+    category = TextCategory.objects.create(name="scope-category", examples=["a b", "c d"])
+    job = AnalysisJob.objects.create(kind="analyze", status="succeeded")
     return {
+        ("/api/v1/insights/texts/", "analysis_id"): str(analysis.pk),
+        ("/api/v1/insights/products/", "sku"): product.sku,
+        ("/api/v1/insights/alerts/", "alert_id"): str(alert.pk),
+        ("/api/v1/insights/categories/", "category_id"): str(category.pk),
+        ("/api/v1/insights/jobs/", "job_id"): str(job.pk),
         ("/api/v1/journeys/", "journey_id"): str(journey.pk),
         ("/api/v1/campaigns/", "campaign_id"): str(campaign.pk),
         ("/api/v1/coupon-programs/", "key"): program.key,

@@ -12,6 +12,7 @@ from typing import Any
 from django import forms
 from django.forms.boundfield import BoundField
 
+from apps.core.web.forms import bootstrap_style
 from apps.recommendations.models import MAX_ITEMS
 
 SEPARATORS = re.compile(r"[\s,]+")
@@ -68,18 +69,6 @@ class StyledBoundField(BoundField):
             base = (widget or self.field.widget).attrs.get("class", "")
             attrs["class"] = f"{base} is-invalid".strip()
         return attrs
-
-
-def _style(form: forms.Form) -> None:
-    """Bootstrap classes on every widget (checkboxes are form-check inputs)."""
-    for field in form.fields.values():
-        widget = field.widget
-        if isinstance(widget, forms.CheckboxInput):
-            widget.attrs.setdefault("class", "form-check-input")
-        elif isinstance(widget, forms.Select):
-            widget.attrs.setdefault("class", "form-select")
-        else:
-            widget.attrs.setdefault("class", "form-control")
 
 
 class PlacementForm(forms.Form):
@@ -158,7 +147,7 @@ class PlacementForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        _style(self)
+        bootstrap_style(self)
         self.fields["diversity"].widget.attrs["step"] = "0.05"
 
     def clean_include_categories(self) -> list[str]:
@@ -233,7 +222,7 @@ class TryForm(forms.Form):
     def __init__(self, *args: Any, categories: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["category"].choices = [("", "All categories"), *categories]
-        _style(self)
+        bootstrap_style(self)
         self.fields["diversity"].widget.attrs["step"] = "0.05"
         self.fields["customer"].widget.attrs.update(
             {"placeholder": "cust-000042 or an anonymous id", "autocomplete": "off"}

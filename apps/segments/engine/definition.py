@@ -155,6 +155,11 @@ SCORE_FIELDS: dict[str, FieldSpec] = {
         FieldSpec("expected_purchases_90d", "Expected purchases (90 days)", NUMBER),
         FieldSpec("churn_risk", "Churn risk", NUMBER, minimum=0, maximum=1),
         FieldSpec("purchase_propensity", "Purchase propensity", NUMBER, minimum=0, maximum=1),
+        FieldSpec("sentiment_average", "Average sentiment", NUMBER, minimum=-1, maximum=1),
+        FieldSpec("text_count", "Reviews and posts written", INTEGER),
+        FieldSpec("interest_topics", "Topics of interest", TEXT, normalise="lower"),
+        FieldSpec("interest_aspects", "Aspects mentioned", TEXT, normalise="lower"),
+        FieldSpec("last_complaint_at", "Last complaint", DATETIME),
     )
 }
 

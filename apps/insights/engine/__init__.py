@@ -1,0 +1,1 @@
+"""Pure engines of the insights app: no Django (house rule 2)."""
