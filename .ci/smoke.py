@@ -1,4 +1,5 @@
-"""Smoke check of a running SmartMkt: log in, then dashboard, admin login and schema answer 200."""
+"""Smoke check of a running SmartMkt: log in, then dashboard, insights, admin login and schema
+answer 200."""
 
 from __future__ import annotations
 
@@ -37,6 +38,9 @@ def main(base: str, email: str, password: str) -> int:
     failures = []
     checks = [
         (opener, "/", "Revenue"),
+        # make demo analysed the demo shop's reviews and posts and fitted their topics
+        (opener, "/insights/", "Texts analysed"),
+        (opener, "/insights/topics/", "topic-card"),
         (anonymous, "/admin/login/", "SmartMkt"),
         (anonymous, "/api/schema/", "openapi"),
     ]

@@ -64,3 +64,4 @@ class WebhookStatus(models.TextChoices):
     NOT_CONFIGURED = "not_configured", "No webhook configured"
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed"
+    SKIPPED = "skipped", "Not sent: an older day found by a backfill"

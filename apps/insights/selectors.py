@@ -43,6 +43,7 @@ def analysis_list(
     aspect: str = "",
     since: datetime | None = None,
     search: str = "",
+    product_sku: str = "",
 ) -> QuerySet[TextAnalysis]:
     """Stored analyses, newest first, filtered."""
     queryset = TextAnalysis.objects.select_related("review", "social_post", "product", "customer")
@@ -62,6 +63,8 @@ def analysis_list(
         filters["customer_id"] = customer_id
     if since is not None:
         filters["written_at__gte"] = since
+    if product_sku:
+        filters["product__sku"] = product_sku
     queryset = queryset.filter(**filters)
     if category:
         queryset = queryset.filter(category_matches__category__name=category)
@@ -233,7 +236,7 @@ def topic_views(topic_model: TopicModel, *, weeks: int = 12) -> list[TopicView]:
     for row in rows:
         week = row["week"].date() if isinstance(row["week"], datetime) else row["week"]
         weekly[row["topic_id"]][week] = row["count"]
-    start = (timezone.now() - timedelta(weeks=weeks)).date()
+    start = timezone.localdate() - timedelta(weeks=weeks)
     start -= timedelta(days=start.weekday())
     weeks_list = [start + timedelta(weeks=i) for i in range(weeks + 1)]
     return [

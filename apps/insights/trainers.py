@@ -40,8 +40,14 @@ def sentiment_validate(params: dict[str, Any]) -> dict[str, Any]:
     """`dataset` (a stored labelled file), `mode` adapter|full, `epochs` 1-20, `layers` 1-12,
     `learning_rate`, `holdout` 0-0.5, `seed`."""
     unknown_params_reject(params, DEFAULTS)
+    from apps.insights.services.sentiment import DATASET_NAME
+
     if not str(params.get("dataset") or "").strip():
         raise ValueError("dataset is required: upload a labelled CSV (text,label) first")
+    if not DATASET_NAME.fullmatch(str(params["dataset"])):
+        raise ValueError(
+            "dataset must be the name of a stored labelled dataset (16 hex digits .csv)"
+        )
     if params.get("mode") not in (engine.ADAPTER, engine.FULL):
         raise ValueError(f"mode must be {engine.ADAPTER} or {engine.FULL}")
     return {
@@ -111,10 +117,14 @@ def sentiment_train(context: TrainingContext) -> TrainingOutput:
 
 
 def sentiment_activated(model_version_id: int) -> None:
-    """A new sentiment champion: analyse every stored text again with it."""
+    """A new sentiment champion: analyse every stored text again with it. Not for the shipped
+    head registered on first use: nothing was analysed with another model before it."""
     from apps.insights.choices import JobKind
     from apps.insights.services.store import analysis_job_start
+    from apps.ml.selectors import model_version_get
 
+    if model_version_get(model_version_id=model_version_id).params.get("shipped"):
+        return
     analysis_job_start(kind=JobKind.REANALYZE)
 
 

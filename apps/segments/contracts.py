@@ -46,6 +46,11 @@ class CustomerScoresView:
     cluster_model_version: int | None = None
     churn_reasons: list[ScoreReason] = field(default_factory=list)
     propensity_reasons: list[ScoreReason] = field(default_factory=list)
+    sentiment_average: float | None = None
+    text_count: int = 0
+    interest_topics: str = ""
+    interest_aspects: str = ""
+    last_complaint_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -650,6 +650,11 @@ def customer_scores_get(*, customer_id: int) -> CustomerScoresView | None:
         cluster_model_version=version("cluster_model_version"),
         churn_reasons=_reasons(explanations.get("churn")),
         propensity_reasons=_reasons(explanations.get("propensity")),
+        sentiment_average=row.sentiment_average,
+        text_count=row.text_count,
+        interest_topics=row.interest_topics,
+        interest_aspects=row.interest_aspects,
+        last_complaint_at=row.last_complaint_at,
     )
 
 

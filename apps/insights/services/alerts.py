@@ -31,6 +31,8 @@ logger = logging.getLogger(__name__)
 ALL = "all"
 BASELINE_DAYS = 28
 WEBHOOK_TIMEOUT_SECONDS = 5
+# Only spikes of the last two days are news worth a webhook call.
+NOTIFY_DAYS = 2
 
 
 def daily_counts(*, scope: str = ALL, since: date | None = None) -> list[DailyCount]:
@@ -81,8 +83,13 @@ def insight_alerts_detect(*, today: date | None = None) -> list[InsightAlert]:
             )
             if is_new:
                 created.append(alert)
+    recent = today - timedelta(days=NOTIFY_DAYS)
     for alert in created:
-        transaction.on_commit(functools.partial(insight_alert_notify, alert_id=alert.pk))
+        if alert.day >= recent:
+            transaction.on_commit(functools.partial(insight_alert_notify, alert_id=alert.pk))
+        elif settings.INSIGHTS_ALERT_WEBHOOK_URL:
+            # A first import or a backfill finds old spikes: shown, not pushed to a webhook.
+            InsightAlert.objects.filter(pk=alert.pk).update(webhook_status=WebhookStatus.SKIPPED)
     return created
 
 

@@ -19,7 +19,7 @@ from apps.insights.engine.categories import CategoryClassifier, CategorySpec
 from apps.insights.engine.emotions import EmotionClassifier
 from apps.insights.engine.keywords import textrank_keywords
 from apps.insights.engine.sentiment import NEGATIVE, NEUTRAL
-from apps.insights.services.runtime import embedder_get, sentiment_model_get
+from apps.insights.services.runtime import LoadedSentiment, embedder_get, sentiment_model_get
 
 # A text this negative counts as a complaint (customer traits, "last complaint").
 COMPLAINT_SCORE = -0.5
@@ -84,11 +84,18 @@ def _sentiment_pairs(texts: Sequence[str]) -> list[tuple[str, float]]:
     return [(p.label, p.score) for p in sentiment_model_get().model.predict(texts)]
 
 
+@functools.lru_cache(maxsize=4)
+def _category_classifier(specs: tuple[CategorySpec, ...]) -> CategoryClassifier:
+    """Built once per set of categories (it embeds their examples and a background)."""
+    return CategoryClassifier(list(specs), embedder_get().embed)
+
+
 def texts_analyze(
     texts: Sequence[str],
     *,
     categories: Sequence[CategorySpec] = (),
     progress: Progress | None = None,
+    loaded: LoadedSentiment | None = None,
 ) -> list[TextResult]:
     """The full analysis of each text, in input order. Empty or emoji-only texts are valid;
     texts longer than 20,000 characters are cut (the models read the head and the tail)."""
@@ -96,7 +103,7 @@ def texts_analyze(
         return []
     cleaned = [text_engine.text_clean(text[:MAX_TEXT_CHARACTERS]) for text in texts]
     languages = [text_engine.language_detect(text) for text in cleaned]
-    loaded = sentiment_model_get()
+    loaded = loaded or sentiment_model_get()
     _report(progress, 5, f"Sentiment of {len(texts):,} texts")
     sentiments = loaded.model.predict(cleaned)
     _report(progress, 35, "Embeddings")
@@ -107,7 +114,8 @@ def texts_analyze(
     aspects = aspect_sentiments(cleaned, _sentiment_pairs)
     matches: list[list[Any]] = [[] for _ in texts]
     if categories:
-        matches = CategoryClassifier(list(categories), embedder_get().embed).classify(embeddings)
+        found = _category_classifier(tuple(categories)).classify(embeddings)
+        matches = [[] if empty[index] else found[index] for index in range(len(texts))]
     _report(progress, 85, "Keywords")
     results: list[TextResult] = []
     for index, text in enumerate(cleaned):

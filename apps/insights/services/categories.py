@@ -12,12 +12,15 @@ from typing import Any
 
 import numpy as np
 from django.db import transaction
+from django.db.models import Q
 from kombu.exceptions import OperationalError as KombuOperationalError
 from redis.exceptions import RedisError
 
 from apps.core.errors import Conflict, NotFound, ValidationFailed
+from apps.insights.choices import Sentiment
 from apps.insights.engine.categories import CategoryClassifier, examples_check
 from apps.insights.models import TextAnalysis, TextCategory, TextCategoryMatch
+from apps.insights.services.analysis import COMPLAINT_CATEGORY, COMPLAINT_SCORE
 from apps.insights.services.runtime import embedder_get
 from apps.insights.services.store import category_specs
 
@@ -113,6 +116,7 @@ def text_category_create(
     examples: list[str],
     threshold: float | None = None,
     description: str = "",
+    is_active: bool = True,
     user: Any = None,
 ) -> TextCategory:
     """A new category; stored texts are matched against it right after commit."""
@@ -121,7 +125,9 @@ def text_category_create(
         if TextCategory.objects.filter(name__iexact=values["name"]).exists():
             raise Conflict(f"name: a category named {values['name']!r} exists", field="name")
         category = TextCategory.objects.create(
-            **values, created_by=user if getattr(user, "pk", None) else None
+            **values,
+            is_active=is_active,
+            created_by=user if getattr(user, "pk", None) else None,
         )
         transaction.on_commit(_rematch_enqueue)
     return category
@@ -157,6 +163,7 @@ def text_category_delete(*, category_id: int) -> None:
     deleted, _ = TextCategory.objects.filter(pk=category_id).delete()
     if not deleted:
         raise NotFound(f"Category {category_id} does not exist")
+    complaints_refresh()
 
 
 def text_categories_seed() -> int:
@@ -217,10 +224,34 @@ def text_categories_rematch() -> dict[str, int]:
                 for match in matches
                 if match.name in ids
             ]
-            TextCategoryMatch.objects.bulk_create(links)
+            TextCategoryMatch.objects.bulk_create(links, ignore_conflicts=True)
             matched += len(links)
             texts += len(rows)
-    return {"texts": texts, "matches": matched}
+    changed = complaints_refresh()
+    return {"texts": texts, "matches": matched, "complaints_changed": changed}
+
+
+def complaints_refresh() -> int:
+    """`is_complaint` again (clearly negative, or in the complaint category) after the
+    categories changed, and the traits of the customers whose complaints moved."""
+    from apps.insights.services.traits import customer_traits_refresh
+
+    rule = Q(sentiment=Sentiment.NEGATIVE, sentiment_score__lte=COMPLAINT_SCORE) | Q(
+        category_matches__category__name=COMPLAINT_CATEGORY
+    )
+    should = set(TextAnalysis.objects.filter(rule).values_list("pk", flat=True))
+    marked = set(TextAnalysis.objects.filter(is_complaint=True).values_list("pk", flat=True))
+    turned_on, turned_off = should - marked, marked - should
+    TextAnalysis.objects.filter(pk__in=turned_on).update(is_complaint=True)
+    TextAnalysis.objects.filter(pk__in=turned_off).update(is_complaint=False)
+    customers = set(
+        TextAnalysis.objects.filter(pk__in=turned_on | turned_off)
+        .exclude(customer=None)
+        .values_list("customer_id", flat=True)
+    )
+    if customers:
+        customer_traits_refresh(customer_ids=sorted(customers))
+    return len(turned_on) + len(turned_off)
 
 
 def text_categories_check() -> dict[str, Any]:

@@ -13,8 +13,9 @@ import csv
 import hashlib
 import io
 import random
+import re
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,8 @@ from apps.insights.services.runtime import SENTIMENT_KIND, sentiment_model_get
 
 Progress = Callable[[float, str], None]
 MAX_ROWS = 1_000_000
+# Stored datasets are named by hash; nothing else (no path) is accepted as a dataset name.
+DATASET_NAME = re.compile(r"[0-9a-f]{16}\.csv")
 HOLDOUT_DEFAULT = 0.2
 
 
@@ -45,6 +48,16 @@ def _open_csv(path: Path) -> tuple[list[str], csv.DictReader[str]]:
     return list(reader.fieldnames or []), reader
 
 
+def _rows(reader: csv.DictReader[str], path: Path) -> Iterator[tuple[int, dict[str, str]]]:
+    """(row number, row); a broken CSV (an unmatched quote ...) is an error naming the row."""
+    number = 1
+    try:
+        for number, row in enumerate(reader, start=2):  # row 1 is the header
+            yield number, row
+    except csv.Error as error:
+        raise ValidationFailed(f"Row {number + 1} of {path.name}: {error}", field="input") from None
+
+
 def texts_read(path: Path, *, text_column: str = "text") -> list[str]:
     """The text column of a CSV, in row order (empty cells stay, as empty texts)."""
     columns, reader = _open_csv(path)
@@ -54,7 +67,7 @@ def texts_read(path: Path, *, text_column: str = "text") -> list[str]:
             field="text_col",
         )
     texts = []
-    for row in reader:
+    for _, row in _rows(reader, path):
         texts.append(row.get(text_column) or "")
         if len(texts) > MAX_ROWS:
             raise ValidationFailed(f"input: more than {MAX_ROWS:,} rows", field="input")
@@ -74,7 +87,7 @@ def labelled_read(
             )
     texts: list[str] = []
     labels: list[str] = []
-    for number, row in enumerate(reader, start=2):  # row 1 is the header
+    for number, row in _rows(reader, path):
         text = (row.get(text_column) or "").strip()
         if not text:
             raise ValidationFailed(f"Row {number}: the text is empty", field=text_column)
@@ -247,7 +260,7 @@ def sentiment_training_start(
     """Queue an `insights.sentiment` training run on a stored labelled dataset."""
     from apps.ml.services import training_run_start
 
-    if not (dataset_root() / dataset).is_file():
+    if not DATASET_NAME.fullmatch(dataset) or not (dataset_root() / dataset).is_file():
         raise ValidationFailed(f"dataset: no stored dataset {dataset!r}", field="dataset")
     return training_run_start(
         kind=SENTIMENT_KIND,

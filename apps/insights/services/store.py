@@ -13,7 +13,7 @@ import hashlib
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -23,7 +23,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 from redis.exceptions import RedisError
 
-from apps.core.errors import Conflict, NotFound
+from apps.core.errors import NotFound, ValidationFailed
 from apps.events.selectors import review_list, social_post_list
 from apps.insights.choices import JobKind, JobStatus, TextSource
 from apps.insights.engine.categories import CategorySpec
@@ -68,19 +68,32 @@ def category_specs() -> list[CategorySpec]:
     ]
 
 
-def _analysed_at(field: str) -> Subquery:
-    return Subquery(
-        TextAnalysis.objects.filter(**{field: OuterRef("pk")}).values("analysed_at")[:1]
-    )
+def _analysis_value(field: str, value: str) -> Subquery:
+    return Subquery(TextAnalysis.objects.filter(**{field: OuterRef("pk")}).values(value)[:1])
+
+
+def _champion_id() -> int | None:
+    from apps.insights.services.runtime import SENTIMENT_KIND
+    from apps.ml.selectors import champion_get
+
+    champion = champion_get(SENTIMENT_KIND)
+    return champion.pk if champion is not None else None
 
 
 def _pending(queryset: QuerySet[Any], field: str, full: bool) -> QuerySet[Any]:
+    """Texts without an analysis, changed since theirs, or analysed by another model than the
+    champion (so a re-analysis cut short resumes where it stopped)."""
     queryset = queryset.order_by("pk")
     if full:
         return queryset
-    return queryset.annotate(analysed=_analysed_at(field)).filter(
-        Q(analysed__isnull=True) | Q(updated_at__gt=F("analysed"))
-    )
+    stale = Q(analysed__isnull=True) | Q(updated_at__gt=F("analysed"))
+    champion_id = _champion_id()
+    if champion_id is not None:
+        stale |= ~Q(analysed_by=champion_id) | Q(analysed_by__isnull=True)
+    return queryset.annotate(
+        analysed=_analysis_value(field, "analysed_at"),
+        analysed_by=_analysis_value(field, "model_version_id"),
+    ).filter(stale)
 
 
 def pending_reviews(*, full: bool = False) -> QuerySet[Any]:
@@ -203,7 +216,8 @@ def _batch_store(
     TextCategoryMatch.objects.filter(analysis__in=analyses).delete()
     categories = dict(TextCategory.objects.filter(is_active=True).values_list("name", "pk"))
     TextCategoryMatch.objects.bulk_create(
-        [
+        ignore_conflicts=True,
+        objs=[
             TextCategoryMatch(
                 analysis=analysis,
                 category_id=categories[match["name"]],
@@ -212,7 +226,7 @@ def _batch_store(
             for analysis, result in zip(analyses, results, strict=True)
             for match in result.categories
             if match["name"] in categories
-        ]
+        ],
     )
     DocumentTopic.objects.filter(analysis__in=analyses).delete()
     document_topics_assign(analyses)
@@ -222,15 +236,24 @@ def _batch_store(
 def analysis_job_start(*, kind: str = JobKind.ANALYZE, user: Any = None) -> AnalysisJob:
     """Queue a job (or return the one of that kind already queued or running)."""
     if kind not in JobKind.values:
-        raise NotFound(f"Unknown job kind {kind!r}; choose one of {', '.join(JobKind.values)}")
+        raise ValidationFailed(
+            f"kind: unknown job kind {kind!r}; choose one of {', '.join(JobKind.values)}",
+            field="kind",
+        )
     with transaction.atomic():
         existing = (
             AnalysisJob.objects.select_for_update()
             .filter(kind=kind, status__in=ACTIVE_STATUSES)
             .first()
         )
-        if existing is not None:
+        if existing is not None and not _stale(existing):
             return existing
+        if existing is not None:
+            # Its worker died (hard time limit, out of memory): say so and start afresh.
+            existing.status = JobStatus.FAILED
+            existing.error = "The worker running this job stopped (no progress for 15 minutes)"
+            existing.finished_at = timezone.now()
+            existing.save(update_fields=["status", "error", "finished_at", "updated_at"])
         job = AnalysisJob.objects.create(
             kind=kind, requested_by=user if getattr(user, "pk", None) else None
         )
@@ -252,27 +275,40 @@ def _enqueue(job_id: int) -> None:
         )
 
 
-def _claim(job_id: int) -> AnalysisJob:
+STALE_AFTER = timedelta(minutes=15)
+
+
+def _stale(job: AnalysisJob) -> bool:
+    """A running job that has not reported progress for 15 minutes has lost its worker
+    (progress is written at least every batch of 256 texts, seconds apart)."""
+    return job.status == JobStatus.RUNNING and job.updated_at < timezone.now() - STALE_AFTER
+
+
+def _claim(job_id: int) -> AnalysisJob | None:
+    """The job, now running; None when it is not queued (a second delivery of its task)."""
+    now = timezone.now()
     claimed = AnalysisJob.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
-        status=JobStatus.RUNNING, started_at=timezone.now(), message="Starting"
+        status=JobStatus.RUNNING, started_at=now, updated_at=now, message="Starting"
     )
     job = AnalysisJob.objects.filter(pk=job_id).first()
     if job is None:
         raise NotFound(f"Analysis job {job_id} does not exist")
-    if not claimed:
-        raise Conflict(f"Analysis job {job_id} is {job.status}, not queued")
-    return job
+    return job if claimed else None
 
 
 def _progress(job: AnalysisJob, percent: float, message: str) -> None:
     AnalysisJob.objects.filter(pk=job.pk).update(
-        progress=int(min(max(percent, 0), 100)), message=message[:255]
+        progress=int(min(max(percent, 0), 100)), message=message[:255], updated_at=timezone.now()
     )
 
 
 def analysis_job_run(*, job_id: int) -> AnalysisJob:
-    """Run a queued job to its end; the outcome is recorded on the row, not raised."""
-    job = _claim(job_id)
+    """Run a queued job to its end; the outcome is recorded on the row, not raised. A job
+    that is not queued (done, or running elsewhere) is returned untouched."""
+    claimed = _claim(job_id)
+    if claimed is None:
+        return AnalysisJob.objects.get(pk=job_id)
+    job = claimed
     try:
         if job.kind == JobKind.TOPICS:
             from apps.insights.services.topics import topic_models_fit
@@ -322,7 +358,7 @@ def texts_store(*, full: bool = False, progress: Any = None) -> dict[str, Any]:
 
     def flush() -> None:
         nonlocal analysed
-        results = texts_analyze([item.text for item in batch], categories=specs)
+        results = texts_analyze([item.text for item in batch], categories=specs, loaded=loaded)
         _batch_store(batch, results, loaded.model_version_id)
         customers.update(item.customer_id for item in batch if item.customer_id)
         analysed += len(batch)

@@ -155,9 +155,10 @@ def _topic_model_store(
     centroids: dict[int, np.ndarray] | None = None,
 ) -> TopicModel:
     """Replace the active model of (method, language) with this one, mixtures included."""
-    TopicModel.objects.filter(method=method, language=language, is_active=True).update(
-        is_active=False
-    )
+    previous = TopicModel.objects.filter(method=method, language=language, is_active=True)
+    # Old sets keep their topics (history), not their 100k x k mixtures.
+    DocumentTopic.objects.filter(topic__topic_model__in=previous).delete()
+    previous.update(is_active=False)
     topic_model = TopicModel.objects.create(
         method=method,
         language=language,
@@ -233,7 +234,9 @@ def _nearest_centroid(
     analyses: Sequence[TextAnalysis], topics: dict[int, Topic]
 ) -> list[list[tuple[int, float]]]:
     centres = [
-        (index, _embedding(topic.centroid)) for index, topic in topics.items() if topic.centroid
+        (index, np.frombuffer(bytes(topic.centroid), dtype=np.float32))
+        for index, topic in topics.items()
+        if topic.centroid
     ]
     out: list[list[tuple[int, float]]] = []
     for analysis in analyses:

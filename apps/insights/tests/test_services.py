@@ -275,9 +275,16 @@ def test_topics_are_fitted_per_language_and_new_texts_get_their_mixture():
     delivery = max(lda_en.topics.all(), key=lambda t: t.negative_share or 0)
     assert delivery.negative_share == pytest.approx(1.0)
 
-    new = TextAnalysisFactory(language="en", terms="parcel late courier delivery slow tracking")
-    assert topics.document_topics_assign([new]) >= 1
+    vector = rng.normal(size=384)
+    vector /= np.linalg.norm(vector)
+    new = TextAnalysisFactory(
+        language="en",
+        terms="parcel late courier delivery slow tracking",
+        embedding=vector.astype(np.float16).tobytes(),
+    )
+    assert topics.document_topics_assign([new]) >= 2  # LDA mixture rows and one cluster
     assert new.topics.filter(topic__topic_model=lda_en).exists()
+    assert new.topics.filter(topic__topic_model__method=TopicMethod.EMBEDDING).count() == 1
 
 
 def test_fitting_topics_again_replaces_the_active_set():
@@ -302,6 +309,31 @@ def test_a_topic_job_without_text_ends_not_enough_data():
 def test_jobs_of_a_kind_are_not_queued_twice():
     first = AnalysisJob.objects.create(kind=JobKind.ANALYZE)
     assert store.analysis_job_start(kind=JobKind.ANALYZE).pk == first.pk
+
+
+def test_a_job_whose_worker_died_is_failed_and_replaced():
+    lost = AnalysisJob.objects.create(kind=JobKind.ANALYZE, status=JobStatus.RUNNING)
+    AnalysisJob.objects.filter(pk=lost.pk).update(updated_at=timezone.now() - timedelta(minutes=20))
+
+    fresh = store.analysis_job_start(kind=JobKind.ANALYZE)
+
+    lost.refresh_from_db()
+    assert fresh.pk != lost.pk
+    assert lost.status == JobStatus.FAILED
+    assert "stopped" in lost.error
+
+
+def test_a_second_delivery_of_a_finished_job_does_nothing():
+    job = AnalysisJob.objects.create(kind=JobKind.ANALYZE, status=JobStatus.SUCCEEDED, texts=5)
+    assert store.analysis_job_run(job_id=job.pk).texts == 5
+
+
+def test_a_training_dataset_must_be_a_stored_one():
+    from apps.core.errors import ValidationFailed
+    from apps.insights.services.sentiment import sentiment_training_start
+
+    with pytest.raises(ValidationFailed, match="dataset"):
+        sentiment_training_start(dataset="../../etc/passwd")
 
 
 def test_categories_match_stored_texts_and_follow_edits(django_capture_on_commit_callbacks):

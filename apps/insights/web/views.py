@@ -6,12 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 from tempfile import NamedTemporaryFile
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from apps.accounts.selectors import user_scopes
@@ -102,7 +104,10 @@ def job_start(request: HttpRequest) -> HttpResponse:
         messages.success(
             request, f"{job.get_kind_display()}: {job.get_status_display().lower()}. {job.message}"
         )
-    return redirect(request.POST.get("next") or "insights:index")
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = ""
+    return redirect(target or "insights:index")
 
 
 @require_POST
@@ -170,7 +175,7 @@ def texts(request: HttpRequest) -> HttpResponse:
     ).prefetch_related("category_matches__category")
     page = Paginator(queryset, 25).get_page(request.GET.get("page"))
     rows = [(analysis, selectors.analysis_text(analysis)) for analysis in page.object_list]
-    query = "&".join(f"{k}={v}" for k, v in {**filters, "topic": topic}.items() if v)
+    query = urlencode({k: v for k, v in {**filters, "topic": topic}.items() if v})
     context = {
         "page": page,
         "rows": rows,
@@ -231,6 +236,7 @@ def category_edit(request: HttpRequest, category_id: int | None = None) -> HttpR
                     examples=data["examples"],
                     threshold=data["threshold"],
                     description=data["description"],
+                    is_active=data["is_active"],
                     user=request.user,
                 )
             else:

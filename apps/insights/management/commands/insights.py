@@ -111,5 +111,5 @@ class Command(BaseCommand):
         }
 
     def _text(self, options: dict[str, Any]) -> dict[str, Any]:
-        results = texts_analyze(options["texts"])
+        results = texts_analyze(options["texts"], categories=store.category_specs())
         return {"results": [result.as_dict() for result in results]}
