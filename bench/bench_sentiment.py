@@ -15,6 +15,7 @@ Prints one JSON document.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -68,9 +69,15 @@ def main() -> None:
         texts = [text_clean(text) for text in test.texts]
         model.predict(texts[:64])  # warm-up
         result = evaluate(model, texts, test.labels)
+        banded = model.config
+        model.config = dataclasses.replace(banded, neutral_band=0.0)  # forced choice
+        binary = evaluate(model, texts, test.labels)
+        model.config = banded
         document["languages"][language] = {  # type: ignore[index]
             "texts": result.texts,
             "accuracy": result.accuracy,
+            "accuracy_without_neutral_band": binary.accuracy,
+            "macro_f1_without_neutral_band": binary.macro_f1,
             "macro_f1": result.macro_f1,
             "neutral_share": result.neutral_share,
             "texts_per_second": result.texts_per_second,

@@ -260,6 +260,9 @@ CAMPAIGNS_MACHINE_OPEN_SECONDS = env.env_int("CAMPAIGNS_MACHINE_OPEN_SECONDS", 2
 # POSTed as JSON to this URL when set; alerts look back this many days.
 INSIGHTS_ALERT_WEBHOOK_URL = env.env_str("INSIGHTS_ALERT_WEBHOOK_URL", "")
 INSIGHTS_ALERT_LOOKBACK_DAYS = env.env_int("INSIGHTS_ALERT_LOOKBACK_DAYS", 30)
+# Sentiment in int8 on CPU: about twice the texts per second, 1-3 points less accurate
+# (docs/benchmarks.md). Off: float32.
+INSIGHTS_SENTIMENT_INT8 = env.env_bool("INSIGHTS_SENTIMENT_INT8", False)
 
 # Event ingestion. Batches may be up to 5 MB (the contract); Django's 2.5 MB default would
 # refuse them before the view could answer with a clear 413.

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
+
 from apps.insights.engine.sentiment import SentimentModel
 from apps.ml.contracts import device_pick
 from apps.ml.selectors import artifact_path, champion_get
@@ -51,15 +53,20 @@ def sentiment_champion_ensure() -> Any:
 
 
 @functools.lru_cache(maxsize=2)
-def _sentiment_load(path: str, content_hash: str, device: str) -> SentimentModel:
-    return SentimentModel.load(Path(path), device=device)
+def _sentiment_load(path: str, content_hash: str, device: str, quantise: bool) -> SentimentModel:
+    return SentimentModel.load(Path(path), device=device, quantise=quantise)
 
 
 def sentiment_model_get() -> LoadedSentiment:
     """The champion sentiment model, loaded (about 5 s the first time in a process)."""
     version = sentiment_champion_ensure()
     with _lock:
-        model = _sentiment_load(str(artifact_path(version)), version.content_hash, device_pick())
+        model = _sentiment_load(
+            str(artifact_path(version)),
+            version.content_hash,
+            device_pick(),
+            settings.INSIGHTS_SENTIMENT_INT8,
+        )
     return LoadedSentiment(model, version.pk, f"{SENTIMENT_KIND} v{version.version}")
 
 

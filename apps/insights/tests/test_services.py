@@ -129,7 +129,7 @@ def test_customer_traits_land_on_scores_and_segments_select_on_them():
     )
     assert definition_members(definition=unhappy_segment) == {unhappy.pk}
     complained = _group(
-        {"type": "score", "field": "last_complaint_at", "operator": "in_last", "value": 30}
+        {"type": "score", "field": "last_complaint_at", "operator": "in_last_days", "value": 30}
     )
     assert definition_members(definition=complained) == {unhappy.pk}
 
