@@ -342,19 +342,29 @@ def product_insights(*, product_id: int, days: int = 365) -> ProductInsights:
 def products_by_sentiment(
     *, days: int = 90, limit: int = 10, worst: bool = True
 ) -> list[dict[str, Any]]:
-    """Products with the most negative (or positive) texts lately, at least 5 texts."""
+    """Products with at least 5 texts lately: the worst by negative share (only those with
+    negative texts), or the best by average sentiment."""
     since = timezone.now() - timedelta(days=days)
-    rows = (
-        TextAnalysis.objects.filter(written_at__gte=since, product__isnull=False)
+    rows: list[dict[str, Any]] = [
+        dict(row)
+        for row in TextAnalysis.objects.filter(written_at__gte=since, product__isnull=False)
         .order_by()
         .values("product_id", "product__title", "product__sku")
         .annotate(
-            total=Count("id"), negative=Count("id", filter=NEGATIVE), average=Avg("sentiment_score")
+            total=Count("id"),
+            negative=Count("id", filter=NEGATIVE),
+            average=Avg("sentiment_score"),
         )
         .filter(total__gte=5)
-        .order_by("average" if worst else "-average")[:limit]
-    )
-    return [dict(row) for row in rows]
+    ]
+    for row in rows:
+        row["negative_share"] = row["negative"] / row["total"]
+    if worst:
+        rows = [row for row in rows if row["negative"]]
+        rows.sort(key=lambda row: (-row["negative_share"], row["average"]))
+    else:
+        rows.sort(key=lambda row: -(row["average"] or 0))
+    return rows[:limit]
 
 
 def alert_list(*, status: str = "", limit: int = 50) -> QuerySet[InsightAlert]:

@@ -1,7 +1,7 @@
 /* Charts of the insights pages (Chart.js is loaded by base.html, deferred).
  *
  * <canvas data-insights-trend="ID">: stacked daily/weekly bars of positive, neutral and
- *   negative texts, with the negative share (%) as a line on the right axis. Data:
+ *   negative texts, with the negative share (%, rolling over 7 points) as a line on the right axis. Data:
  *   {"labels": [...], "positive": [...], "neutral": [...], "negative": [...], "share": [...]}
  * <canvas data-insights-spark="ID" data-key="K">: a small line of data[K] = {labels, values}.
  * <canvas data-insights-bars="ID">: horizontal bars, data {labels, values, colours?}.
@@ -25,7 +25,7 @@
           { type: "bar", label: "Positive", data: data.positive, backgroundColor: GREEN, stack: "texts", yAxisID: "y" },
           { type: "bar", label: "Neutral", data: data.neutral, backgroundColor: GREY, stack: "texts", yAxisID: "y" },
           { type: "bar", label: "Negative", data: data.negative, backgroundColor: RED, stack: "texts", yAxisID: "y" },
-          { type: "line", label: "Negative share %", data: data.share, borderColor: "#111827", backgroundColor: "#111827",
+          { type: "line", label: "Negative share % (last 7 points)", data: data.share, borderColor: "#111827", backgroundColor: "#111827",
             borderWidth: 1.5, pointRadius: 0, tension: 0.3, spanGaps: true, yAxisID: "share" }
         ]
       },

@@ -43,16 +43,24 @@ def _require_write(request: HttpRequest) -> None:
         raise PermissionDenied(f"Your role does not include {WRITE}.")
 
 
+ROLLING_POINTS = 7
+
+
 def _trend_chart(points: list[Any]) -> dict[str, Any]:
+    """Stacked counts per period and the negative share over the last 7 periods (a day with
+    two texts would otherwise swing the line between 0% and 100%)."""
+    shares: list[float | None] = []
+    for index in range(len(points)):
+        window = points[max(0, index - ROLLING_POINTS + 1) : index + 1]
+        total = sum(point.total for point in window)
+        negative = sum(point.negative for point in window)
+        shares.append(round(100 * negative / total, 1) if total else None)
     return {
         "labels": [point.period.isoformat() for point in points],
         "positive": [point.positive for point in points],
         "neutral": [point.neutral for point in points],
         "negative": [point.negative for point in points],
-        "share": [
-            None if point.negative_share is None else round(100 * point.negative_share, 1)
-            for point in points
-        ],
+        "share": shares,
     }
 
 
