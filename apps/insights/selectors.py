@@ -82,11 +82,15 @@ def analysis_list(
     return queryset.order_by("-written_at", "-id")
 
 
+def review_text(review: Any) -> str:
+    """What is analysed of a review: its title and body, joined."""
+    return ". ".join(part for part in (review.title.strip(), review.text.strip()) if part)
+
+
 def analysis_text(analysis: TextAnalysis) -> str:
     """The text an analysis is about (review title and body, or the post)."""
     if analysis.review is not None:
-        review = analysis.review
-        return ". ".join(part for part in (review.title.strip(), review.text.strip()) if part)
+        return review_text(analysis.review)
     if analysis.social_post is not None:
         return analysis.social_post.text
     return ""

@@ -80,10 +80,6 @@ def _emotion_classifier() -> EmotionClassifier:
     return EmotionClassifier(embedder_get().embed)
 
 
-def _sentiment_pairs(texts: Sequence[str]) -> list[tuple[str, float]]:
-    return [(p.label, p.score) for p in sentiment_model_get().model.predict(texts)]
-
-
 @functools.lru_cache(maxsize=4)
 def _category_classifier(specs: tuple[CategorySpec, ...]) -> CategoryClassifier:
     """Built once per set of categories (it embeds their examples and a background)."""
@@ -111,7 +107,10 @@ def texts_analyze(
     empty = np.array([not text for text in cleaned])
     emotions = _emotion_classifier().classify(embeddings)
     _report(progress, 65, "Aspects")
-    aspects = aspect_sentiments(cleaned, _sentiment_pairs)
+    # Clauses are scored by the same model as their texts (not a champion looked up again).
+    aspects = aspect_sentiments(
+        cleaned, lambda clauses: [(p.label, p.score) for p in loaded.model.predict(clauses)]
+    )
     matches: list[list[Any]] = [[] for _ in texts]
     if categories:
         found = _category_classifier(tuple(categories)).classify(embeddings)

@@ -22,7 +22,7 @@ from apps.insights.engine.categories import CategoryClassifier, examples_check
 from apps.insights.models import TextAnalysis, TextCategory, TextCategoryMatch
 from apps.insights.services.analysis import COMPLAINT_CATEGORY, COMPLAINT_SCORE
 from apps.insights.services.runtime import embedder_get
-from apps.insights.services.store import category_specs
+from apps.insights.services.store import category_specs, embedding_from_bytes
 
 logger = logging.getLogger(__name__)
 
@@ -208,11 +208,9 @@ def text_categories_rematch() -> dict[str, int]:
             if not rows:
                 break
             last = rows[-1][0]
+            # The query takes only rows with a vector, so every row decodes to one.
             vectors = np.vstack(
-                [
-                    np.frombuffer(bytes(raw or b""), dtype=np.float16).astype(np.float32)
-                    for _, raw in rows
-                ]
+                [vector for _, raw in rows if (vector := embedding_from_bytes(raw)) is not None]
             )
             links = [
                 TextCategoryMatch(

@@ -34,6 +34,7 @@ from apps.insights.models import (
     TextCategory,
     TextCategoryMatch,
 )
+from apps.insights.selectors import review_text
 from apps.insights.services.analysis import TextResult, texts_analyze
 
 logger = logging.getLogger(__name__)
@@ -53,6 +54,18 @@ class PendingText:
     product_id: int | None
     channel: str
     written_at: datetime
+
+
+def embedding_to_bytes(vector: np.ndarray | None) -> bytes | None:
+    """How a text's vector is stored: 384 float16 values (768 bytes)."""
+    return None if vector is None else vector.astype(np.float16).tobytes()
+
+
+def embedding_from_bytes(raw: bytes | memoryview | None) -> np.ndarray | None:
+    """A stored vector back as float32 (None stays None)."""
+    if raw is None:
+        return None
+    return np.frombuffer(bytes(raw), dtype=np.float16).astype(np.float32)
 
 
 def text_hash(text: str) -> str:
@@ -111,11 +124,10 @@ def pending_count() -> int:
 
 def _pending_texts(full: bool) -> Iterator[PendingText]:
     for review in pending_reviews(full=full).iterator(chunk_size=2000):
-        body = ". ".join(part for part in (review.title.strip(), review.text.strip()) if part)
         yield PendingText(
             TextSource.REVIEW,
             review.pk,
-            body,
+            review_text(review),
             review.customer_id,
             review.product_id,
             review.source or "shop",
@@ -136,7 +148,6 @@ def _pending_texts(full: bool) -> Iterator[PendingText]:
 def _row(
     item: PendingText, result: TextResult, model_version_id: int, now: datetime
 ) -> TextAnalysis:
-    embedding = None if result.embedding is None else result.embedding.astype(np.float16).tobytes()
     return TextAnalysis(
         source=item.source,
         review_id=item.source_id if item.source == TextSource.REVIEW else None,
@@ -156,7 +167,7 @@ def _row(
         aspects=result.aspects,
         keywords=result.keywords,
         terms=" ".join(result.terms),
-        embedding=embedding,
+        embedding=embedding_to_bytes(result.embedding),
         is_complaint=result.is_complaint,
         model_version_id=model_version_id,
         model_label=result.model_version,

@@ -30,6 +30,7 @@ from apps.insights.engine.topics import (
 )
 from apps.insights.models import DocumentTopic, TextAnalysis, Topic, TopicModel
 from apps.insights.services.runtime import TOPICS_KIND
+from apps.insights.services.store import embedding_from_bytes
 from apps.ml.selectors import artifact_path, model_version_get
 from apps.ml.services import model_version_import
 
@@ -39,12 +40,6 @@ MIN_WEIGHT = 0.05
 WRITE_BATCH = 5_000
 
 Progress = Callable[[float, str], None]
-
-
-def _embedding(raw: bytes | memoryview | None) -> np.ndarray | None:
-    if raw is None:
-        return None
-    return np.frombuffer(bytes(raw), dtype=np.float16).astype(np.float32)
 
 
 def topic_models_fit(*, progress: Progress | None = None) -> dict[str, Any]:
@@ -76,7 +71,9 @@ def topic_models_fit(*, progress: Progress | None = None) -> dict[str, Any]:
         version = _lda_register(lda, language)
         _topic_model_store(TopicMethod.LDA, language, lda, rows, version)
         report(base + share * 0.7, f"{language}: embedding clusters")
-        with_vectors = [(row, vector) for row in rows if (vector := _embedding(row[2])) is not None]
+        with_vectors = [
+            (row, vector) for row in rows if (vector := embedding_from_bytes(row[2])) is not None
+        ]
         if len(with_vectors) >= 20:
             vectors = np.vstack([vector for _, vector in with_vectors])
             clusters = embedding_topics(
@@ -240,7 +237,7 @@ def _nearest_centroid(
     ]
     out: list[list[tuple[int, float]]] = []
     for analysis in analyses:
-        vector = _embedding(analysis.embedding)
+        vector = embedding_from_bytes(analysis.embedding)
         if vector is None or not centres:
             out.append([])
             continue
