@@ -1,0 +1,1 @@
+"""Services of the forecasts app: files, series from the database, refresh jobs, alerts."""
