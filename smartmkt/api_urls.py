@@ -20,5 +20,6 @@ urlpatterns = [
     path("v1/", include("apps.segments.api.predict_urls")),
     path("v1/", include("apps.campaigns.api.urls")),
     path("v1/", include("apps.insights.api.urls")),
+    path("v1/", include("apps.forecasts.api.urls")),
     path("v1/ml/", include("apps.ml.api.urls")),
 ]

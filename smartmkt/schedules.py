@@ -36,6 +36,13 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": crontab(minute=40, hour=3, day_of_week=1),
         "options": {"queue": "default"},
     },
+    # Forecasting (issue 8): every series is re-forecast nightly, in parallel chunks on the
+    # ml_cpu workers; stock alerts follow the product forecasts.
+    "forecasts-refresh": {
+        "task": "forecasts.refresh_forecasts_task",
+        "schedule": crontab(minute=15, hour=2),
+        "options": {"queue": "default"},
+    },
     "ml-mark-stale-runs": {
         "task": "ml.mark_stale_runs_task",
         "schedule": crontab(minute="*/5"),

@@ -25,7 +25,8 @@ class Scope(models.TextChoices):
     SEGMENTS_WRITE = "segments:write", "Create and update segments"
     INSIGHTS_READ = "insights:read", "Read text insights"
     INSIGHTS_WRITE = "insights:write", "Manage text categories, alerts and analysis jobs"
-    FORECASTS_READ = "forecasts:read", "Read forecasts"
+    FORECASTS_READ = "forecasts:read", "Read forecasts and run what-if scenarios"
+    FORECASTS_WRITE = "forecasts:write", "Start forecast refreshes"
     ML_READ = "ml:read", "Read training runs and models"
     ML_RUN = "ml:run", "Start training runs"
 

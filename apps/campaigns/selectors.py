@@ -6,12 +6,13 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from apps.campaigns.choices import MessageStatus
@@ -492,3 +493,14 @@ def campaigns_overview(*, days: int = 30, now: datetime | None = None) -> Overvi
         coupons_redeemed=Coupon.objects.filter(redeemed_at__gte=since).count(),
         sent_per_day={"labels": labels, "values": values},
     )
+
+
+def campaign_send_days(*, since: datetime, until: datetime) -> set[date]:
+    """Days on which a campaign started sending or is scheduled to (a regressor of
+    campaign-driven demand: past days explain history, scheduled ones shape the forecast)."""
+    starts = (
+        Campaign.objects.annotate(day_at=Coalesce("started_at", "scheduled_at"))
+        .filter(day_at__gte=since, day_at__lt=until)
+        .values_list("day_at", flat=True)
+    )
+    return {timezone.localtime(started).date() for started in starts}

@@ -110,3 +110,19 @@ def products_by_ids(*, product_ids: Iterable[int]) -> dict[int, tuple[str, str]]
     """product id -> (SKU, title) for those that exist."""
     rows = Product.objects.filter(pk__in=list(product_ids)).values_list("pk", "sku", "title")
     return {pk: (sku, title) for pk, sku, title in rows}
+
+
+def product_stock_facts(
+    *, product_ids: Iterable[int]
+) -> dict[int, tuple[str, str, int | None, int]]:
+    """product id -> (SKU, title, category id, units in stock) for those that exist."""
+    rows = Product.objects.filter(pk__in=list(product_ids)).values_list(
+        "pk", "sku", "title", "category_id", "stock"
+    )
+    return {pk: (sku, title, category, stock) for pk, sku, title, category, stock in rows}
+
+
+def category_names(*, category_ids: Iterable[int]) -> dict[int, str]:
+    """category id -> its name and, for a sub-category, its path (e.g. "Dresses (women/dresses)")."""
+    rows = Category.objects.filter(pk__in=list(category_ids)).values_list("pk", "name", "path")
+    return {pk: f"{name} ({path})" if "/" in path else name for pk, name, path in rows}

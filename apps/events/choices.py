@@ -32,6 +32,9 @@ class OrderStatus(models.TextChoices):
 
 # Orders that count as revenue.
 REVENUE_STATUSES = (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.COMPLETED)
+# Orders that count as demand (forecasting): revenue orders and those still pending payment,
+# which are most of the last days' orders; cancelled and refunded ones are not demand.
+DEMAND_STATUSES = (*REVENUE_STATUSES, OrderStatus.PENDING)
 
 
 class SalesChannel(models.TextChoices):

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, F, Max, Q, QuerySet, Sum
+from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate, TruncHour
 from django.utils import timezone
 
 from apps.core.errors import NotFound
 from apps.customers.selectors import customer_id_for
-from apps.events.choices import REVENUE_STATUSES, QuarantineKind, QuarantineStatus
+from apps.events.choices import DEMAND_STATUSES, REVENUE_STATUSES, QuarantineKind, QuarantineStatus
 from apps.events.contracts import DailyValue, DashboardKpis, TopProduct
 from apps.events.models import (
     Event,
@@ -771,3 +771,67 @@ def creative_event_counts(*, since: datetime) -> dict[str, tuple[int, int, int]]
         elif event_type == "purchase":
             entry[2] += 1
     return {creative: (a, b, c) for creative, (a, b, c) in sorted(counts.items())}
+
+
+SALES_GROUPS = {"": None, "product": "product_id", "category": "product__category_id"}
+
+
+def sales_per_day(
+    *, since: datetime, until: datetime, by: str = ""
+) -> list[tuple[date, int | None, Decimal, int]]:
+    """(day, group id, revenue, units) of order lines per calendar day, for forecasting.
+
+    Orders count as demand when paid, shipped, completed or still pending (most of the last
+    days' orders are pending: leaving them out would show a slump that is not there).
+    Revenue here is the sum of line totals (merchandise revenue, before shipping and
+    order-level discounts), so product and category figures add up to the shop's; `by` is
+    "" (whole shop, group id None), "product" or "category" (None: no product/category).
+    """
+    if by not in SALES_GROUPS:
+        raise ValueError(f"by must be one of {', '.join(repr(k) for k in SALES_GROUPS)}")
+    group = SALES_GROUPS[by]
+    lines = OrderLine.objects.filter(
+        order__status__in=DEMAND_STATUSES,
+        order__placed_at__gte=since,
+        order__placed_at__lt=until,
+    ).annotate(day=TruncDate("order__placed_at"))
+    fields = ["day", group] if group else ["day"]
+    rows = lines.values(*fields).annotate(revenue=Sum("line_total"), units=Sum("quantity"))
+    return [
+        (row["day"], row[group] if group else None, row["revenue"] or ZERO, int(row["units"] or 0))
+        for row in rows.order_by(*fields)
+    ]
+
+
+def new_customers_per_day(*, since: datetime, until: datetime) -> dict[date, int]:
+    """Customers whose first order (paid, shipped, completed or pending) fell on each day."""
+    firsts = (
+        Order.objects.filter(
+            status__in=DEMAND_STATUSES, customer__isnull=False, placed_at__lt=until
+        )
+        .values("customer")
+        .annotate(first=Min("placed_at"))
+        .filter(first__gte=since)
+        .values_list("first", flat=True)
+    )
+    counts: dict[date, int] = {}
+    for first in firsts:
+        day = timezone.localtime(first).date()
+        counts[day] = counts.get(day, 0) + 1
+    return counts
+
+
+def campaign_order_days(*, since: datetime, until: datetime, min_share: float = 0.1) -> set[date]:
+    """Days on which at least `min_share` of orders were attributed to a campaign: the
+    shop's promotion days as its orders record them."""
+    rows = (
+        Order.objects.filter(status__in=DEMAND_STATUSES, placed_at__gte=since, placed_at__lt=until)
+        .annotate(day=TruncDate("placed_at"))
+        .values("day")
+        .annotate(orders=Count("id"), attributed=Count("id", filter=~Q(campaign="")))
+    )
+    return {
+        row["day"]
+        for row in rows
+        if row["orders"] and row["attributed"] / row["orders"] >= min_share
+    }

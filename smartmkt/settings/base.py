@@ -264,6 +264,23 @@ INSIGHTS_ALERT_LOOKBACK_DAYS = env.env_int("INSIGHTS_ALERT_LOOKBACK_DAYS", 30)
 # (docs/benchmarks.md). Off: float32.
 INSIGHTS_SENTIMENT_INT8 = env.env_bool("INSIGHTS_SENTIMENT_INT8", False)
 
+# Forecasting. History read per series; series per worker task of a refresh; the lead time
+# stock alerts compare forecast demand with stock over; the holiday calendar of the calendar
+# regressor (ISO country code, empty: none); products need this many units sold in the
+# history to get their own series (the rest are too sparse to forecast one by one).
+FORECASTS_HISTORY_DAYS = env.env_int("FORECASTS_HISTORY_DAYS", 730)
+FORECASTS_CHUNK_SIZE = env.env_int("FORECASTS_CHUNK_SIZE", 50)
+FORECASTS_STOCK_LEAD_WEEKS = env.env_int("FORECASTS_STOCK_LEAD_WEEKS", 4)
+FORECASTS_HOLIDAY_COUNTRY = env.env_str("FORECASTS_HOLIDAY_COUNTRY", "US")
+FORECASTS_PRODUCT_MIN_UNITS = env.env_int("FORECASTS_PRODUCT_MIN_UNITS", 20)
+# Models the backtest compares: for shop, category and customer series, and for products
+# (thousands of series: cheap models only). Any of naive, drift, ar, ma, arma, arima,
+# sarima, ets, theta, lstm.
+FORECASTS_SHOP_CANDIDATES = env.env_str(
+    "FORECASTS_SHOP_CANDIDATES", "naive,drift,arima,sarima,ets,theta"
+)
+FORECASTS_PRODUCT_CANDIDATES = env.env_str("FORECASTS_PRODUCT_CANDIDATES", "naive,drift,ets,theta")
+
 # Event ingestion. Batches may be up to 5 MB (the contract); Django's 2.5 MB default would
 # refuse them before the view could answer with a clear 413.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024 + 64 * 1024

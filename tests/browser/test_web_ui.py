@@ -142,11 +142,11 @@ def test_a_shell_page_shows_an_honest_empty_state(web):
     create_user(username="anna", role="analyst")
     web.sign_in("anna", PASSWORD)
 
-    web.goto(reverse("forecasts:index"))
+    web.goto(reverse("media:index"))
 
     assert web.page.is_visible("[data-testid=empty-state]")
     assert "Not built yet" in web.page.inner_text("[data-testid=empty-state]")
-    assert "issue #8" in web.page.inner_text("[data-testid=planned-issue]")
+    assert "images evaluate" in web.page.inner_text("[data-testid=planned-issue]")
 
 
 def test_an_empty_database_shows_how_to_load_the_demo_shop(web):

@@ -30,6 +30,7 @@ from apps.core.api.scopes import ANY_SCOPE
 from apps.customers.tests.factories import CustomerFactory
 from apps.events.services import quarantine_record_malformed
 from apps.events.tests.factories import OrderFactory, OrderLineFactory, ReviewFactory
+from apps.forecasts.tests.factories import ForecastFactory
 from apps.imports.tests.factories import ImportJobFactory
 from apps.insights.models import AnalysisJob, InsightAlert, TextCategory
 from apps.insights.tests.factories import TextAnalysisFactory
@@ -97,7 +98,10 @@ def path_values(settings: Any, tmp_path: Path) -> dict[tuple[str, str], str]:
     )
     category = TextCategory.objects.create(name="scope-category", examples=["a b", "c d"])
     job = AnalysisJob.objects.create(kind="analyze", status="succeeded")
+    forecast = ForecastFactory()
     return {
+        ("/api/v1/forecasts/runs/", "run_id"): str(forecast.run.pk),
+        ("/api/v1/forecasts/", "series"): forecast.series.key,
         ("/api/v1/insights/texts/", "analysis_id"): str(analysis.pk),
         ("/api/v1/insights/products/", "sku"): product.sku,
         ("/api/v1/insights/alerts/", "alert_id"): str(alert.pk),

@@ -94,10 +94,10 @@ def test_unknown_page_renders_the_404_template(analyst_client):
 
 @pytest.mark.django_db
 def test_shell_pages_say_what_is_coming_and_which_issue_brings_it(analyst_client):
-    response = analyst_client.get(reverse("forecasts:index"))
+    response = analyst_client.get(reverse("media:index"))
 
     assert b"Not built yet" in response.content
-    assert b"Arrives with issue #8" in response.content
+    assert b"manage.py images evaluate" in response.content
 
 
 @pytest.mark.django_db

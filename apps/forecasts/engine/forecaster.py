@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -28,6 +28,7 @@ from apps.forecasts.engine.models import (
     ETS,
     LEVELS,
     LSTM,
+    MAX_STATE_SEASON,
     MODELS,
     NAIVE,
     SARIMA,
@@ -44,8 +45,9 @@ AUTO_MODEL = "auto"
 # Shop-level series: every statistical model; the LSTM is added where it is asked for
 # (it costs seconds per fit and rarely wins on short series, cf. the M4 competition).
 CANDIDATES_FULL = (NAIVE, DRIFT, ARIMA, SARIMA, ETS, THETA)
-# Catalogue scale: cheap models only (no seasonal ARIMA search per product).
-CANDIDATES_FAST = (NAIVE, DRIFT, ETS, THETA, ARIMA)
+# Catalogue scale: cheap models only (no ARIMA order search per product: it is most of the
+# cost, see docs/benchmarks.md).
+CANDIDATES_FAST = (NAIVE, DRIFT, ETS, THETA)
 MODEL_CHOICES = (AUTO_MODEL, *MODELS, ENSEMBLE)
 _FAILURES = (ModelError, ValueError, ArithmeticError, np.linalg.LinAlgError)
 
@@ -75,8 +77,8 @@ class ForecastRequest:
         unknown = [name for name in self.candidates if name not in MODELS]
         if unknown:
             raise ForecastError(f"unknown candidate model(s): {', '.join(unknown)}")
-        if not 1 <= self.origins <= 20:
-            raise ForecastError("origins must be 1-20")
+        if not 0 <= self.origins <= 20:
+            raise ForecastError("origins must be 0-20 (0: no backtest)")
         if series.exog is not None:
             if self.exog_future is None or len(self.exog_future) != self.horizon:
                 raise ForecastError("regressors need future values for every forecast period")
@@ -150,14 +152,18 @@ class ForecastResult:
 
 
 def minimum_history(season: int, horizon: int) -> int:
-    """The shortest training window a backtest origin may leave."""
-    return max(2 * season if season > 1 else 0, 10, horizon)
+    """The shortest training window a backtest origin may leave: ten periods, the horizon,
+    and one season for seasons a state-space model can hold (a year of months, not of weeks).
+    """
+    return max(10, horizon, season if season <= MAX_STATE_SEASON else 0)
 
 
 def backtest_origins(length: int, season: int, horizon: int, origins: int) -> list[int]:
     """Cut points, latest last: windows of `horizon` stepping back by the horizon (or less
     when history is short), never leaving less than `minimum_history` before a cut."""
     shortest = minimum_history(season, horizon)
+    if origins < 1:
+        return []
     room = length - horizon - shortest
     if room < 0:
         return []
@@ -241,7 +247,18 @@ def _rank_key(score: CandidateScore) -> tuple[float, float]:
 
 
 def forecast(series: Series, request: ForecastRequest) -> ForecastResult:
-    """Backtest the candidates, choose, refit on all history and forecast `horizon` periods."""
+    """Backtest the candidates, choose, refit on all history and forecast `horizon` periods.
+
+    BLAS runs single-threaded here: the matrices of one series are small, and the processes
+    of a worker pool each spinning every core slow one another down many times over.
+    """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        return _forecast(series, request)
+
+
+def _forecast(series: Series, request: ForecastRequest) -> ForecastResult:
     request.validate(series)
     values = series.values.astype(float)
     season = series.season
@@ -255,7 +272,7 @@ def forecast(series: Series, request: ForecastRequest) -> ForecastResult:
         candidates.append(LSTM)
     cuts = backtest_origins(len(values), season, horizon, request.origins)
     notes: list[str] = []
-    if not cuts:
+    if not cuts and request.origins:
         notes.append(
             f"history of {len(values)} periods is too short to backtest a {horizon}-period "
             f"forecast (needs {minimum_history(season, horizon) + horizon})"
@@ -267,6 +284,7 @@ def forecast(series: Series, request: ForecastRequest) -> ForecastResult:
             break
         started = time.perf_counter()
         predictions: list[Prediction] = []
+        options = request.options
         try:
             for cut in cuts:
                 prediction, _ = _fit(
@@ -275,11 +293,21 @@ def forecast(series: Series, request: ForecastRequest) -> ForecastResult:
                     horizon,
                     season,
                     request.transform,
-                    request.options,
+                    options,
                     None if exog is None else exog[:cut],
                     None if exog is None else exog[cut : cut + horizon],
                 )
                 predictions.append(prediction)
+                if prediction.spec and options.order is None:
+                    # Orders searched at the earliest origin serve the later ones (only
+                    # the parameters are refitted): the search is most of an ARIMA's cost,
+                    # and the earliest window knows nothing the later ones do not.
+                    options = replace(
+                        options,
+                        order=prediction.spec["order"],
+                        seasonal_order=prediction.spec["seasonal_order"],
+                        trend=prediction.spec["trend"],
+                    )
         except _FAILURES as error:
             scores.append(CandidateScore(model=name, error=str(error) or type(error).__name__))
             continue

@@ -9,6 +9,9 @@ the backtest reports how well they actually cover. Runs on CUDA when the caller 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import numpy as np
 
 from apps.forecasts.engine.models import ModelError, Prediction, normal_bounds
@@ -18,11 +21,45 @@ EPOCHS = 150
 LEARNING_RATE = 0.01
 
 
-def _windows(z: np.ndarray, window: int, horizon: int) -> tuple[np.ndarray, np.ndarray]:
-    count = len(z) - window - horizon + 1
+@dataclass(frozen=True)
+class _Windows:
+    """The standardised changes cut into (input window, next `horizon` changes) pairs."""
+
+    last_level: float
+    recent: np.ndarray  # the last window, the input of the forecast
+    inputs: np.ndarray
+    targets: np.ndarray
+    centre: float
+    scale: float
+
+
+def _windows(y: np.ndarray, horizon: int, season: int) -> _Windows:
+    changes = np.diff(y)
+    window = max(2 * season, 8) if season > 1 else 8
+    window = min(window, max(4, len(changes) - horizon - 8))
+    count = len(changes) - window - horizon + 1
+    if count < 8:
+        raise ModelError(f"lstm needs at least {window + horizon + 9} periods for this horizon")
+    centre = float(changes.mean())
+    scale = float(changes.std()) or 1.0
+    z = (changes - centre) / scale
     inputs = np.stack([z[i : i + window] for i in range(count)])
     targets = np.stack([z[i + window : i + window + horizon] for i in range(count)])
-    return inputs, targets
+    return _Windows(float(y[-1]), z[-window:], inputs, targets, centre, scale)
+
+
+def _network(torch: Any, horizon: int) -> Any:
+    class Network(torch.nn.Module):  # type: ignore[misc, name-defined]
+        def __init__(self) -> None:
+            super().__init__()
+            self.lstm = torch.nn.LSTM(1, HIDDEN, batch_first=True)
+            self.head = torch.nn.Linear(HIDDEN, horizon)
+
+        def forward(self, batch: Any) -> Any:
+            output, _ = self.lstm(batch.unsqueeze(-1))
+            return self.head(output[:, -1])
+
+    return Network()
 
 
 def lstm_forecast(
@@ -36,54 +73,41 @@ def lstm_forecast(
 ) -> Prediction:
     import torch
 
-    changes = np.diff(y)
-    window = max(2 * season, 8) if season > 1 else 8
-    window = min(window, max(4, len(changes) - horizon - 8))
-    if len(changes) - window - horizon + 1 < 8:
-        raise ModelError(f"lstm needs at least {window + horizon + 9} periods for this horizon")
-    centre = float(changes.mean())
-    scale = float(changes.std()) or 1.0
-    z = (changes - centre) / scale
-    inputs, targets = _windows(z, window, horizon)
-
-    torch.manual_seed(seed)
-    generator = torch.Generator().manual_seed(seed)
-
-    class Network(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.lstm = torch.nn.LSTM(1, HIDDEN, batch_first=True)
-            self.head = torch.nn.Linear(HIDDEN, horizon)
-
-        def forward(self, batch: torch.Tensor) -> torch.Tensor:
-            output, _ = self.lstm(batch.unsqueeze(-1))
-            return self.head(output[:, -1])
-
-    network = Network().to(device)
-    x = torch.tensor(inputs, dtype=torch.float32, device=device)
-    t = torch.tensor(targets, dtype=torch.float32, device=device)
-    optimiser = torch.optim.Adam(network.parameters(), lr=LEARNING_RATE)
-    batch = min(64, len(x))
-    for _ in range(epochs):
-        order = torch.randperm(len(x), generator=generator).to(device)
-        for start in range(0, len(x), batch):
-            rows = order[start : start + batch]
-            optimiser.zero_grad()
-            loss = torch.nn.functional.mse_loss(network(x[rows]), t[rows])
-            loss.backward()
-            optimiser.step()
-    network.eval()
-    with torch.no_grad():
-        fitted = network(x).cpu().numpy()
-        ahead = network(torch.tensor(z[-window:], dtype=torch.float32, device=device)[None])
-        ahead = ahead.cpu().numpy()[0]
+    data = _windows(y, horizon, season)
+    threads = torch.get_num_threads()
+    # A network this small runs fastest on one thread; the processes of a worker pool each
+    # spinning every core would slow all of them down.
+    torch.set_num_threads(1)
+    try:
+        torch.manual_seed(seed)
+        generator = torch.Generator().manual_seed(seed)
+        network = _network(torch, horizon).to(device)
+        x = torch.tensor(data.inputs, dtype=torch.float32, device=device)
+        t = torch.tensor(data.targets, dtype=torch.float32, device=device)
+        optimiser = torch.optim.Adam(network.parameters(), lr=LEARNING_RATE)
+        batch = min(64, len(x))
+        loss = torch.zeros(())
+        for _ in range(epochs):
+            order = torch.randperm(len(x), generator=generator).to(device)
+            for start in range(0, len(x), batch):
+                rows = order[start : start + batch]
+                optimiser.zero_grad()
+                loss = torch.nn.functional.mse_loss(network(x[rows]), t[rows])
+                loss.backward()
+                optimiser.step()
+        network.eval()
+        with torch.no_grad():
+            fitted = network(x).cpu().numpy()
+            recent = torch.tensor(data.recent, dtype=torch.float32, device=device)[None]
+            ahead = network(recent).cpu().numpy()[0]
+    finally:
+        torch.set_num_threads(threads)
     # Levels are the last value plus the cumulated predicted changes; errors likewise.
-    path = np.cumsum(ahead * scale + centre)
-    mean = y[-1] + path
-    errors = np.cumsum((targets - fitted) * scale, axis=1)
+    mean = data.last_level + np.cumsum(ahead * data.scale + data.centre)
+    errors = np.cumsum((data.targets - fitted) * data.scale, axis=1)
     inflation = np.sqrt(len(errors) / max(1, len(errors) - 1))
-    sd = errors.std(axis=0) * inflation
-    lower, upper = normal_bounds(mean, sd)
+    lower, upper = normal_bounds(mean, errors.std(axis=0) * inflation)
+    window = data.inputs.shape[1]
     return Prediction(
         mean,
         lower,

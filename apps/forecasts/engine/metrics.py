@@ -8,10 +8,10 @@ import numpy as np
 def naive_scale(insample: np.ndarray, season: int) -> float:
     """Mean absolute error of the in-sample seasonal naive forecast (MASE's denominator).
 
-    Falls back to the non-seasonal naive when the sample is shorter than two seasons, and to
-    1.0 for a constant series (so MASE is then the mean absolute error itself).
+    Falls back to the non-seasonal naive when the sample does not hold more than a season,
+    and to 1.0 for a constant series (so MASE is then the mean absolute error itself).
     """
-    lag = season if season > 1 and len(insample) > 2 * season else 1
+    lag = season if season > 1 and len(insample) > season else 1
     if len(insample) <= lag:
         return 1.0
     scale = float(np.mean(np.abs(insample[lag:] - insample[:-lag])))

@@ -57,6 +57,8 @@ class Prediction:
     description: str
     params: dict[str, float] = field(default_factory=dict)
     uses_regressors: bool = False
+    # What a later fit may reuse instead of searching again (ARIMA orders and trend).
+    spec: dict[str, Any] = field(default_factory=dict)
 
     def mapped(self, function: Callable[[np.ndarray], np.ndarray]) -> Prediction:
         """The same prediction through a monotone function (a transform's inverse)."""
@@ -67,6 +69,7 @@ class Prediction:
             self.description,
             self.params,
             self.uses_regressors,
+            self.spec,
         )
 
 
@@ -91,13 +94,21 @@ def normal_bounds(mean: np.ndarray, sd: np.ndarray) -> tuple[dict, dict]:
     return lower, upper
 
 
-def _effective_season(y: np.ndarray, season: int) -> int:
+# State-space models with a season longer than this (52 weeks) carry one state per period
+# and fit slowly and badly (Hyndman & Athanasopoulos, FPP3 12.1): ETS and SARIMA treat such
+# series as non-seasonal; seasonal naive and Theta still use the season.
+MAX_STATE_SEASON = 24
+
+
+def _effective_season(y: np.ndarray, season: int, state_space: bool = False) -> int:
     """The season if the history holds at least two of them, else 1 (no seasonality)."""
+    if state_space and season > MAX_STATE_SEASON:
+        return 1
     return season if season > 1 and len(y) >= 2 * season else 1
 
 
 def naive(y: np.ndarray, horizon: int, season: int, **_: Any) -> Prediction:
-    m = _effective_season(y, season)
+    m = season if season > 1 and len(y) > season else 1  # one season is enough to repeat
     steps = np.arange(horizon)
     mean = y[-m:][steps % m]
     residuals = y[m:] - y[:-m]
@@ -185,7 +196,8 @@ def _sarimax_fit(
         description = f"SARIMA({p},{d},{q})({big_p},{big_d},{big_q})[{m}]"
     if trend == "c":
         description += " with drift" if d + seasonal_order[1] else " with mean"
-    return Prediction(mean, lower, upper, description, params, exog is not None)
+    spec = {"order": order, "seasonal_order": seasonal_order, "trend": trend}
+    return Prediction(mean, lower, upper, description, params, exog is not None, spec)
 
 
 def arima_search(
@@ -199,7 +211,7 @@ def arima_search(
     import pmdarima
 
     max_p, max_q, max_d, seasonal = _ARIMA_BOUNDS[name]
-    m = _effective_season(y, season) if seasonal else 1
+    m = _effective_season(y, season, state_space=True) if seasonal else 1
     seasonal = seasonal and m > 1 and len(y) >= 2 * m + 4
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -283,7 +295,7 @@ def ets(y: np.ndarray, horizon: int, season: int, **_: Any) -> Prediction:
 
     if len(y) < 6:
         raise ModelError("ets needs at least 6 periods")
-    m = _effective_season(y, season)
+    m = _effective_season(y, season, state_space=True)
     series = pd.Series(y)  # statsmodels' ETS prediction needs an index
     best: tuple[float, Any, tuple] | None = None
     with warnings.catch_warnings():

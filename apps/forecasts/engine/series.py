@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
@@ -45,6 +45,15 @@ class Series:
 
     def __len__(self) -> int:
         return len(self.values)
+
+    def tail(self, length: int) -> Series:
+        """The last `length` periods (a fit on recent history only)."""
+        if length >= len(self.values):
+            return self
+        exog = None if self.exog is None else self.exog[-length:]
+        return Series(
+            self.dates[-length:], self.values[-length:], self.frequency, 0, self.name, exog
+        )
 
     def head(self, length: int) -> Series:
         """The first `length` periods (a backtest's training window)."""
@@ -164,3 +173,41 @@ def series_build(
     start = pairs[0][0]
     dates_out = (start, *dates_ahead(start, frequency, length - 1))
     return Series(dates_out, values_out, frequency, missing, name)
+
+
+def period_start(day: date, frequency: str) -> date:
+    """The first day of the period holding `day` (weeks start on Monday)."""
+    if frequency == "W":
+        return day - timedelta(days=day.weekday())
+    if frequency == "M":
+        return day.replace(day=1)
+    if frequency == "Q":
+        return day.replace(month=3 * ((day.month - 1) // 3) + 1, day=1)
+    if frequency == "Y":
+        return day.replace(month=1, day=1)
+    return day
+
+
+def daily_to_periods(
+    first: date, daily: Sequence[float] | np.ndarray, frequency: str
+) -> tuple[list[date], np.ndarray]:
+    """Sum a zero-filled daily array starting at `first` into complete periods only.
+
+    A period cut by either end of the data (a week still running) would look like a slump;
+    it is left out.
+    """
+    values = np.asarray(daily, dtype=float)
+    if frequency == "D":
+        return [first + timedelta(days=k) for k in range(len(values))], values
+    last = first + timedelta(days=len(values) - 1)
+    totals: dict[date, float] = {}
+    for offset, value in enumerate(values):
+        start = period_start(first + timedelta(days=offset), frequency)
+        totals[start] = totals.get(start, 0.0) + float(value)
+    starts = sorted(totals)
+    complete = [
+        start
+        for start in starts
+        if start >= first and dates_ahead(start, frequency, 1)[0] - timedelta(days=1) <= last
+    ]
+    return complete, np.array([totals[start] for start in complete])

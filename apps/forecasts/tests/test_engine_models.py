@@ -133,9 +133,11 @@ def test_log_transform_is_chosen_when_variance_grows_with_level(airline, planted
 
 def test_backtest_origins_step_back_by_the_horizon_and_keep_enough_history():
     assert backtest_origins(144, 12, 12, 3) == [108, 120, 132]
-    cuts = backtest_origins(40, 12, 6, 3)
-    assert cuts[-1] == 34 and all(cut >= 24 for cut in cuts) and len(cuts) == 3
-    assert backtest_origins(20, 12, 6, 3) == []
+    assert backtest_origins(40, 12, 6, 3) == [22, 28, 34]  # at least a season (12) before
+    assert backtest_origins(20, 12, 6, 3) == [12, 13, 14]  # short: origins a period apart
+    assert backtest_origins(17, 12, 6, 3) == []
+    assert backtest_origins(104, 52, 12, 3) == [68, 80, 92]  # a year of weeks: no season
+    assert backtest_origins(144, 12, 12, 0) == []
 
 
 def test_too_short_a_history_forecasts_without_a_backtest_and_says_so():

@@ -1,0 +1,262 @@
+"""Series from orders, refresh runs, reconciliation, stock alerts and the campaign what-if,
+against the real database."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+import numpy as np
+import pytest
+from django.utils import timezone
+
+from apps.catalog.tests.factories import CategoryFactory, ProductFactory
+from apps.core.errors import ValidationFailed
+from apps.customers.tests.factories import CustomerFactory
+from apps.events.models import Order, OrderLine
+from apps.forecasts.choices import ForecastStatus, RunStatus, RunTrigger, StockAlertStatus
+from apps.forecasts.models import Forecast, ForecastRun, ForecastSeries, StockAlert
+from apps.forecasts.services.runs import FORECASTER_KIND, forecast_chunk_run, forecast_run_start  # noqa: F401
+from apps.forecasts.services.series import series_load, series_sync
+from apps.forecasts.services.whatif import campaign_whatif
+
+NOW = timezone.make_aware(datetime(2026, 6, 3, 9, 0))  # a Wednesday
+TODAY = date(2026, 6, 3)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def quick_candidates(settings):
+    """ARIMA searches cost seconds per series; the engine tests cover them."""
+    settings.FORECASTS_SHOP_CANDIDATES = "naive,drift,ets,theta"
+    settings.FORECASTS_PRODUCT_CANDIDATES = "naive,ets"
+
+
+def _orders(product, days: int, per_day, *, price: str = "10.00", campaign_days=()) -> None:
+    """Orders of `product` on each of the last `days` days (per_day(day index) units)."""
+    customer = CustomerFactory()
+    orders, lines = [], []
+    for k in range(days, 0, -1):
+        day = TODAY - timedelta(days=k)
+        units = int(per_day(k))
+        if units <= 0:
+            continue
+        placed = timezone.make_aware(datetime.combine(day, time(12)))
+        total = Decimal(price) * units
+        orders.append(
+            Order(
+                external_id=f"o-{product.sku}-{k}",
+                customer=customer,
+                placed_at=placed,
+                subtotal=total,
+                total=total,
+                campaign="promo" if day in campaign_days else "",
+            )
+        )
+    Order.objects.bulk_create(orders)
+    for order in Order.objects.filter(external_id__startswith=f"o-{product.sku}-"):
+        units = int(order.total / Decimal(price))
+        lines.append(
+            OrderLine(
+                order=order,
+                product=product,
+                sku=product.sku,
+                quantity=units,
+                unit_price=Decimal(price),
+                line_total=order.total,
+            )
+        )
+    OrderLine.objects.bulk_create(lines)
+
+
+@pytest.fixture
+def refresh(django_capture_on_commit_callbacks):
+    """Start a run and let its chunk tasks run (eager Celery, after the commit)."""
+
+    def start(trigger=RunTrigger.MANUAL, now=NOW):
+        with django_capture_on_commit_callbacks(execute=True):
+            run = forecast_run_start(trigger=trigger, now=now)
+        run.refresh_from_db()
+        return run
+
+    return start
+
+
+@pytest.fixture
+def shop(settings):
+    settings.FORECASTS_PRODUCT_MIN_UNITS = 50
+    settings.FORECASTS_HISTORY_DAYS = 400
+    settings.FORECASTS_HOLIDAY_COUNTRY = ""
+    shoes, hats = CategoryFactory(name="Shoes"), CategoryFactory(name="Hats")
+    boot = ProductFactory(sku="BOOT", category=shoes, stock=5)
+    cap = ProductFactory(sku="CAP", category=hats, stock=10_000)
+    rare = ProductFactory(sku="RARE", category=hats)
+    _orders(boot, 364, lambda k: 3 + (k % 7 == 0) * 4)
+    _orders(cap, 364, lambda k: 2 + (k % 3 == 0))
+    _orders(rare, 364, lambda k: 1 if k % 60 == 0 else 0)
+    return {"boot": boot, "cap": cap, "rare": rare, "shoes": shoes, "hats": hats}
+
+
+def test_series_sync_defines_shop_category_product_and_customer_series(shop):
+    counts = series_sync(now=NOW)
+
+    keys = set(ForecastSeries.objects.values_list("key", flat=True))
+    assert {"shop.all.revenue.D", "shop.all.units.W", "shop.all.revenue.M"} <= keys
+    assert f"category.{shop['shoes'].pk}.revenue.W" in keys
+    assert f"category.{shop['hats'].pk}.units.W" in keys
+    assert {"product.BOOT.units.W", "product.CAP.units.W"} <= keys
+    assert "product.RARE.units.W" not in keys  # 6 units: below the 50 needed
+    assert "customers.all.new_customers.W" in keys
+    assert counts["created"] == len(keys)
+    assert ForecastSeries.objects.get(key="shop.all.units.D").uses_campaigns
+
+
+def test_series_sync_deactivates_a_product_that_no_longer_qualifies(shop, settings):
+    series_sync(now=NOW)
+    settings.FORECASTS_PRODUCT_MIN_UNITS = 1000  # BOOT sold 1,300 in the window, CAP 849
+
+    counts = series_sync(now=NOW)
+
+    assert not ForecastSeries.objects.get(key="product.CAP.units.W").active
+    assert ForecastSeries.objects.get(key="product.BOOT.units.W").active
+    assert counts["deactivated"] == 1
+
+
+def test_weekly_values_are_complete_weeks_of_line_totals(shop):
+    series_sync(now=NOW)
+    row = ForecastSeries.objects.get(key="product.BOOT.units.W")
+
+    series = series_load([row], now=NOW)[row.pk]
+
+    assert series.frequency == "W"
+    assert all(day.weekday() == 0 for day in series.dates)  # weeks start on Monday
+    assert series.dates[-1] == date(2026, 5, 25)  # the week of 1 June is still running
+    # From the first week with a sale (it began mid-week): 7 days x 3 + one day x 4 extra.
+    assert series.values[0] < 25 and set(series.values[1:].tolist()) == {25.0}
+    shop_row = ForecastSeries.objects.get(key="shop.all.revenue.W")
+    shop_series = series_load([shop_row], now=NOW)[shop_row.pk]
+    assert shop_series.values[-1] == pytest.approx(10 * (25 + 7 * 2 + 3))  # CAP: k = 3, 6, 9 extra
+
+
+def test_a_refresh_forecasts_every_series_with_the_forecaster_version(shop, refresh):
+    run = refresh()
+
+    run.refresh_from_db()
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    assert run.series_done == run.series_total == ForecastSeries.objects.filter(active=True).count()
+    assert run.model_version.kind == FORECASTER_KIND
+    forecast = Forecast.objects.get(run=run, series__key="shop.all.revenue.M")
+    assert forecast.status == ForecastStatus.OK
+    assert forecast.model_version_id == run.model_version_id
+    assert len(forecast.points) == 6
+    assert forecast.backtest == [] and "too short to backtest" in forecast.notes[0]  # 12 months
+    weekly = Forecast.objects.get(run=run, series__key="shop.all.revenue.W")
+    assert len(weekly.points) == 12 and {s["model"] for s in weekly.backtest} >= {"naive", "ets"}
+    assert {"trend", "seasonal", "acf"} <= set(weekly.diagnostics)
+    product = Forecast.objects.get(run=run, series__key="product.BOOT.units.W")
+    assert product.points[0]["yhat"] == pytest.approx(25, abs=2)
+    assert {score["model"] for score in product.backtest} == {"naive", "ets", "ensemble"}
+
+
+def test_weekly_category_forecasts_add_up_to_the_shop_forecast(shop, refresh):
+    run = refresh()
+
+    total = Forecast.objects.get(run=run, series__key="shop.all.units.W")
+    parts = Forecast.objects.filter(run=run, series__level="category", series__measure="units")
+    assert total.reconciled and all(part.reconciled for part in parts)
+    summed = np.sum([[p["yhat"] for p in part.points] for part in parts], axis=0)
+    assert summed == pytest.approx([p["yhat"] for p in total.points])
+    assert len(total.base_points) == len(total.points)
+
+
+def test_the_nightly_run_happens_once_a_day(shop, refresh):
+    first = refresh(RunTrigger.NIGHTLY)
+
+    second = refresh(RunTrigger.NIGHTLY, NOW + timedelta(hours=1))
+
+    assert second.pk == first.pk
+    assert ForecastRun.objects.count() == 1
+
+
+def test_a_redelivered_chunk_forecasts_nothing_twice(shop, refresh):
+    run = refresh()
+    stored = Forecast.objects.filter(run=run).count()
+
+    counts = forecast_chunk_run(
+        run_id=run.pk, series_ids=list(ForecastSeries.objects.values_list("pk", flat=True))
+    )
+
+    assert counts == {"skipped": ForecastSeries.objects.count()}
+    assert Forecast.objects.filter(run=run).count() == stored
+
+
+def test_stock_alert_opens_when_demand_passes_stock_and_resolves_after_restock(shop, refresh):
+    refresh()
+
+    alert = StockAlert.objects.get(status=StockAlertStatus.OPEN)
+    assert alert.product.sku == "BOOT"  # 5 in stock, ~25 a week
+    assert alert.demand == pytest.approx(100, abs=10)  # 4 weeks of lead time
+    assert alert.stockout_date is not None
+    assert not StockAlert.objects.filter(product=shop["cap"]).exists()
+
+    shop["boot"].stock = 1000
+    shop["boot"].save()
+    refresh(now=NOW + timedelta(minutes=1))
+
+    alert.refresh_from_db()
+    assert alert.status == StockAlertStatus.RESOLVED and alert.resolved_at is not None
+
+
+def test_a_series_with_little_history_is_recorded_as_not_enough_data(settings, refresh):
+    settings.FORECASTS_PRODUCT_MIN_UNITS = 1
+    settings.FORECASTS_HOLIDAY_COUNTRY = ""
+    product = ProductFactory(sku="NEW")
+    _orders(product, 20, lambda k: 2)
+
+    run = refresh()
+
+    forecast = Forecast.objects.get(run=run, series__key="product.NEW.units.W")
+    assert forecast.status == ForecastStatus.NOT_ENOUGH_DATA
+    assert "at least 8" in forecast.error
+    assert ForecastRun.objects.get(pk=run.pk).status == RunStatus.SUCCEEDED
+
+
+def test_an_empty_shop_refresh_says_there_is_nothing_to_forecast(refresh):
+    run = refresh()
+
+    assert run.status == RunStatus.SUCCEEDED
+    assert "No series" in run.message
+
+
+def test_campaign_whatif_recovers_the_planted_campaign_effect(settings):
+    settings.FORECASTS_HISTORY_DAYS = 200
+    settings.FORECASTS_HOLIDAY_COUNTRY = ""
+    rng = np.random.default_rng(5)
+    promo = {
+        TODAY - timedelta(days=int(k)) for k in rng.choice(np.arange(1, 200), 20, replace=False)
+    }
+    noise = {k: int(rng.integers(0, 3)) for k in range(1, 201)}
+    product = ProductFactory(sku="PROMO")
+    _orders(
+        product,
+        200,
+        lambda k: 10 + noise[k] + (15 if TODAY - timedelta(days=k) in promo else 0),
+        campaign_days=promo,
+    )
+    series_sync(now=NOW)
+    row = ForecastSeries.objects.get(key="shop.all.units.D")
+
+    result = campaign_whatif(
+        row=row, days=[TODAY + timedelta(days=2), TODAY + timedelta(days=3)], now=NOW
+    )
+
+    fitted = {day for day in promo if day >= TODAY - timedelta(days=182)}  # 26 weeks of days
+    assert result["history_campaign_days"] == len(fitted)
+    assert result["effect_per_campaign_day"] == pytest.approx(15, abs=2)
+    assert result["uplift"] == pytest.approx(30, abs=5)
+    with pytest.raises(ValidationFailed, match="outside the forecast"):
+        campaign_whatif(row=row, days=[TODAY + timedelta(days=90)], now=NOW)
+    weekly = ForecastSeries.objects.get(key="shop.all.units.W")
+    with pytest.raises(ValidationFailed, match="the what-if works on daily series"):
+        campaign_whatif(row=weekly, days=[TODAY], now=NOW)
