@@ -47,6 +47,7 @@ demo-setup: install
 	$(PY) manage.py insights categories --seed
 	$(PY) manage.py insights analyze
 	$(PY) manage.py insights topics
+	$(PY) manage.py forecasts refresh --wait
 	$(PY) manage.py create_admin --email admin@smartmkt.local --password $${ADMIN_PASSWORD:-smartmkt-demo}
 
 demo: demo-setup

@@ -41,6 +41,9 @@ def main(base: str, email: str, password: str) -> int:
         # make demo analysed the demo shop's reviews and posts and fitted their topics
         (opener, "/insights/", "Texts analysed"),
         (opener, "/insights/topics/", "topic-card"),
+        # ...and forecast every series (the headline chart is the shop's weekly revenue)
+        (opener, "/forecasts/", "headline-chart"),
+        (opener, "/forecasts/s/shop.all.revenue.D/", "forecast-chart"),
         (anonymous, "/admin/login/", "SmartMkt"),
         (anonymous, "/api/schema/", "openapi"),
     ]

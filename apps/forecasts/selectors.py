@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Case, OuterRef, Q, QuerySet, Subquery, Value, When
 
 from apps.core.errors import NotFound
 from apps.forecasts.choices import SeriesLevel, StockAlertStatus
 from apps.forecasts.models import Forecast, ForecastRun, ForecastSeries, StockAlert
+
+LEVEL_ORDER = (SeriesLevel.SHOP, SeriesLevel.CUSTOMERS, SeriesLevel.CATEGORY, SeriesLevel.PRODUCT)
 
 
 @dataclass(frozen=True)
@@ -37,9 +39,14 @@ def series_list(
     if search:
         rows = rows.filter(Q(key__icontains=search) | Q(label__icontains=search))
     latest = Forecast.objects.filter(series=OuterRef("pk")).order_by("-created_at", "-id")
-    return rows.annotate(latest_forecast_id=Subquery(latest.values("pk")[:1])).order_by(
-        "level", "label"
+    # The shop first, then customers, categories and products.
+    rank = Case(
+        *[When(level=level, then=Value(i)) for i, level in enumerate(LEVEL_ORDER)],
+        default=Value(len(LEVEL_ORDER)),
     )
+    return rows.annotate(
+        latest_forecast_id=Subquery(latest.values("pk")[:1]), level_rank=rank
+    ).order_by("level_rank", "measure", "frequency", "label")
 
 
 def series_summaries(rows: QuerySet[ForecastSeries] | list[ForecastSeries]) -> list[SeriesSummary]:

@@ -17,7 +17,7 @@ from apps.forecasts.choices import (
 from apps.forecasts.models import Forecast, ForecastRun, ForecastSeries, StockAlert
 
 
-class PointSerializer(serializers.Serializer):
+class ForecastPointSerializer(serializers.Serializer):
     date = serializers.DateField()
     yhat = serializers.FloatField(help_text="Point forecast.")
     lo = serializers.FloatField(help_text="Lower bound of the 95% interval.")
@@ -26,7 +26,7 @@ class PointSerializer(serializers.Serializer):
     hi_80 = serializers.FloatField(help_text="Upper bound of the 80% interval.")
 
 
-class BacktestSerializer(serializers.Serializer):
+class ForecastBacktestSerializer(serializers.Serializer):
     model = serializers.CharField()
     description = serializers.CharField()
     mase = serializers.FloatField(
@@ -44,7 +44,7 @@ class BacktestSerializer(serializers.Serializer):
     members = serializers.ListField(child=serializers.CharField())
 
 
-class SeriesSerializer(serializers.ModelSerializer):
+class ForecastSeriesSerializer(serializers.ModelSerializer):
     series = serializers.CharField(source="key", help_text="The series key used in URLs.")
 
     class Meta:
@@ -64,7 +64,7 @@ class SeriesSummarySerializer(serializers.Serializer):
     model = serializers.CharField(allow_null=True)
     mase = serializers.FloatField(allow_null=True)
     forecasted_at = serializers.DateTimeField(allow_null=True)
-    next = PointSerializer(allow_null=True, help_text="The first forecast period.")
+    next = ForecastPointSerializer(allow_null=True, help_text="The first forecast period.")
 
     @staticmethod
     def from_summary(summary: Any) -> dict[str, Any]:
@@ -89,7 +89,7 @@ class SeriesListQuerySerializer(serializers.Serializer):
 
 
 class ForecastDetailSerializer(serializers.Serializer):
-    series = SeriesSerializer()
+    series = ForecastSeriesSerializer()
     status = serializers.ChoiceField(choices=ForecastStatus.choices)
     model = serializers.CharField(
         help_text="Chosen model: naive, drift, arima, sarima, ets, theta, lstm or ensemble."
@@ -100,8 +100,8 @@ class ForecastDetailSerializer(serializers.Serializer):
     history_end = serializers.DateField(allow_null=True)
     transform = serializers.CharField()
     reconciled = serializers.BooleanField(help_text="Adjusted so categories add up to the shop.")
-    forecast = PointSerializer(many=True)
-    backtest = BacktestSerializer(many=True)
+    forecast = ForecastPointSerializer(many=True)
+    backtest = ForecastBacktestSerializer(many=True)
     history = serializers.ListField(child=serializers.ListField(), help_text="[[date, value], ...]")
     params = serializers.DictField()
     notes = serializers.ListField(child=serializers.CharField())
@@ -111,7 +111,7 @@ class ForecastDetailSerializer(serializers.Serializer):
     def from_forecast(row: ForecastSeries, latest: Forecast) -> dict[str, Any]:
         version = latest.model_version
         return {
-            "series": SeriesSerializer(row).data,
+            "series": ForecastSeriesSerializer(row).data,
             "status": latest.status,
             "model": latest.model,
             "description": latest.description,
@@ -158,7 +158,7 @@ class WhatIfSerializer(serializers.Serializer):
     computed_at = serializers.DateTimeField()
 
 
-class RunSerializer(serializers.ModelSerializer):
+class ForecastRunSerializer(serializers.ModelSerializer):
     status = serializers.ChoiceField(choices=RunStatus.choices)
     progress = serializers.IntegerField(read_only=True)
 

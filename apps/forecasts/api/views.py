@@ -90,22 +90,22 @@ class RunListView(ScopedAPIView):
     @extend_schema(
         operation_id="forecasts_runs_list",
         summary="Recent refresh runs",
-        responses=shapes.RunSerializer(many=True),
+        responses=shapes.ForecastRunSerializer(many=True),
     )
     def get(self, request: Request) -> Response:
-        return Response(shapes.RunSerializer(selectors.run_list(), many=True).data)
+        return Response(shapes.ForecastRunSerializer(selectors.run_list(), many=True).data)
 
     @extend_schema(
         operation_id="forecasts_runs_start",
         summary="Refresh every forecast now",
         request=None,
-        responses={202: shapes.RunSerializer},
+        responses={202: shapes.ForecastRunSerializer},
     )
     def post(self, request: Request) -> Response:
         """Queues a run over every active series (a run already going is returned)."""
         run = forecast_run_start(trigger=RunTrigger.MANUAL, user=request.user)
         run.refresh_from_db()
-        return Response(shapes.RunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+        return Response(shapes.ForecastRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
 
 
 class RunDetailView(ScopedAPIView):
@@ -115,10 +115,10 @@ class RunDetailView(ScopedAPIView):
         operation_id="forecasts_runs_get",
         summary="A refresh run and its progress",
         parameters=[OpenApiParameter("run_id", int, OpenApiParameter.PATH, description="Run id.")],
-        responses=shapes.RunSerializer,
+        responses=shapes.ForecastRunSerializer,
     )
     def get(self, request: Request, run_id: int) -> Response:
-        return Response(shapes.RunSerializer(selectors.run_get(run_id=run_id)).data)
+        return Response(shapes.ForecastRunSerializer(selectors.run_get(run_id=run_id)).data)
 
 
 class StockAlertListView(ScopedGenericAPIView):

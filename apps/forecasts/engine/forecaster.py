@@ -49,6 +49,8 @@ CANDIDATES_FULL = (NAIVE, DRIFT, ARIMA, SARIMA, ETS, THETA)
 # cost, see docs/benchmarks.md).
 CANDIDATES_FAST = (NAIVE, DRIFT, ETS, THETA)
 MODEL_CHOICES = (AUTO_MODEL, *MODELS, ENSEMBLE)
+# Ensemble members may be at most this much worse (backtest MASE) than the best candidate.
+ENSEMBLE_SLACK = 1.5
 _FAILURES = (ModelError, ValueError, ArithmeticError, np.linalg.LinAlgError)
 
 
@@ -121,6 +123,7 @@ class ForecastResult:
     filled: int = 0
     uses_regressors: bool = False
     notes: list[str] = field(default_factory=list)
+    spec: dict[str, Any] = field(default_factory=dict)  # the chosen model's orders, if any
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON shape of the CLI and the API: `forecast[i].{date,yhat,lo,hi}` (95%)."""
@@ -317,7 +320,13 @@ def _forecast(series: Series, request: ForecastRequest) -> ForecastResult:
         origin_predictions[name] = predictions
 
     ranked = sorted((s for s in scores if s.mase is not None), key=_rank_key)
-    members = [score.model for score in ranked[: request.ensemble_size]]
+    # The best few, but none far behind the best: a poor third member drags the mean.
+    best = ranked[0].mase if ranked else None
+    members = [
+        score.model
+        for score in ranked[: request.ensemble_size]
+        if best is not None and score.mase is not None and score.mase <= ENSEMBLE_SLACK * best
+    ]
     if len(members) >= 2 and request.model in (AUTO_MODEL, ENSEMBLE):
         combined = [
             ensemble_combine([origin_predictions[name][i] for name in members])
@@ -334,8 +343,15 @@ def _forecast(series: Series, request: ForecastRequest) -> ForecastResult:
         score.chosen = score.model == chosen
 
     final_members = members if chosen == ENSEMBLE else [chosen]
+    if chosen == ENSEMBLE and not cuts:
+        raise ForecastError(
+            f"the ensemble is chosen by backtest: {notes[0] if notes else 'no origins'}"
+        )
     if chosen == ENSEMBLE and len(final_members) < 2:
-        raise ForecastError("the ensemble needs at least two candidates that fit this series")
+        raise ForecastError(
+            "the ensemble needs at least two candidates that fit this series within "
+            f"{ENSEMBLE_SLACK:g}x the best backtest error"
+        )
     fitted: list[Prediction] = []
     transforms: list[Transform] = []
     for name in final_members:
@@ -372,6 +388,7 @@ def _forecast(series: Series, request: ForecastRequest) -> ForecastResult:
         filled=series.filled,
         uses_regressors=final.uses_regressors,
         notes=notes,
+        spec=final.spec,
     )
 
 

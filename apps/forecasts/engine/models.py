@@ -290,9 +290,10 @@ def _ets_variants(y: np.ndarray, m: int) -> list[tuple[str, str | None, bool, st
     return variants
 
 
-def ets(y: np.ndarray, horizon: int, season: int, **_: Any) -> Prediction:
+def ets(y: np.ndarray, horizon: int, season: int, **kwargs: Any) -> Prediction:
     from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
+    options: ModelOptions = kwargs.get("options") or ModelOptions()
     if len(y) < 6:
         raise ModelError("ets needs at least 6 periods")
     m = _effective_season(y, season, state_space=True)
@@ -318,7 +319,11 @@ def ets(y: np.ndarray, horizon: int, season: int, **_: Any) -> Prediction:
         if best is None:
             raise ModelError("no exponential smoothing variant could be fitted")
         _best_score, result, (error, trend, damped, seasonal) = best
-        prediction = result.get_prediction(start=len(y), end=len(y) + horizon - 1)
+        # Multiplicative variants get their intervals by simulation: seeded, so the same
+        # history always gives the same bounds.
+        prediction = result.get_prediction(
+            start=len(y), end=len(y) + horizon - 1, rng=np.random.default_rng(options.seed)
+        )
         mean = np.asarray(prediction.predicted_mean, dtype=float)
         lower, upper = {}, {}
         for level in LEVELS:

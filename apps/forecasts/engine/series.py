@@ -142,9 +142,14 @@ def series_build(
         if not math.isfinite(number):
             raise SeriesError(f"row {row}: value {value!r} is not a finite number")
         pairs.append((day, number, row))
-    pairs.sort(key=lambda pair: pair[0])
+    pairs.sort(key=lambda pair: (pair[0], pair[2]))
     if len(pairs) < 2:
         raise SeriesError(f"a series needs at least 2 rows, got {len(pairs)}")
+    for before, after in zip(pairs, pairs[1:], strict=False):
+        if before[0] == after[0]:
+            raise SeriesError(
+                f"row {after[2]}: {after[0].isoformat()} is also the date of row {before[2]}"
+            )
     frequency = frequency or frequency_infer([pair[0] for pair in pairs])
     if frequency not in SEASONS:
         raise SeriesError(f"frequency must be one of {', '.join(SEASONS)}")

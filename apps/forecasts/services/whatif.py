@@ -55,8 +55,9 @@ def campaign_whatif(
         )
     latest = forecast_latest(series=row)
     model = latest.model if latest is not None and latest.model in TAKES_REGRESSORS else SARIMA
-    results = {}
+    results: dict[str, Any] = {}
     history_days = 0
+    options = ModelOptions()
     for name, extra in (("baseline", ()), ("scenario", tuple(days))):
         loaded, future = series_with_regressors(row, series, horizon, now=now, extra_days=extra)
         history_days = int(loaded.exog[:, 0].sum()) if loaded.exog is not None else 0
@@ -66,7 +67,7 @@ def campaign_whatif(
             origins=0,
             transform="none",  # so the coefficient is an amount per campaign day
             exog_future=future,
-            options=ModelOptions(),
+            options=options,
         )
         try:
             results[name] = forecast(loaded, request)
@@ -74,6 +75,11 @@ def campaign_whatif(
             raise ValidationFailed(
                 f"what-if could not be fitted: {error}", field="series"
             ) from None
+        spec = results[name].spec
+        if spec:  # the scenario keeps the baseline's orders: only the regressor changes
+            options = ModelOptions(
+                order=spec["order"], seasonal_order=spec["seasonal_order"], trend=spec["trend"]
+            )
     base, scenario = results["baseline"], results["scenario"]
     # The campaign column is x1 when history has campaign days (a constant one is dropped).
     effect = scenario.params.get("x1") if history_days else None

@@ -48,3 +48,21 @@ class ForecastFactory(factory.django.DjangoModelFactory):
     ]
     mase = 0.8
     coverage_95 = 0.95
+
+
+def backtest_row(model: str = "ets", **fields: object) -> dict:
+    """One candidate's backtest as a stored forecast holds it."""
+    row = {
+        "model": model,
+        "description": "ETS(A,N,N)",
+        "mase": 0.8,
+        "smape": 9.1,
+        "coverage_80": 0.8,
+        "coverage_95": 1.0,
+        "origins": 3,
+        "seconds": 0.1,
+        "error": "",
+        "chosen": True,
+        "members": [],
+    }
+    return {**row, **fields}

@@ -148,15 +148,23 @@ def test_too_short_a_history_forecasts_without_a_backtest_and_says_so():
     assert "too short to backtest" in result.notes[0]
 
 
-def test_ensemble_averages_the_best_candidates(planted_series):
-    result = forecast(
-        planted_series,
-        ForecastRequest(horizon=6, model="ensemble", candidates=("naive", "ets", "theta")),
+def test_ensemble_averages_the_best_candidates_within_reach_of_the_best():
+    noisy = series_build(monthly_dates(96), list(planted(noise=3.0)))
+    candidates = ("naive", "drift", "ets", "theta")
+
+    request = ForecastRequest(horizon=6, model="ensemble", candidates=candidates, transform="none")
+    result = forecast(noisy, request)
+
+    scores = {score.model: score for score in result.backtest}
+    assert result.model == "ensemble" and sorted(result.members) == ["ets", "theta"]
+    assert scores["naive"].mase > 1.5 * scores["ets"].mase  # too far behind to join
+    assert scores["ensemble"].chosen and scores["ensemble"].members == result.members
+    assert result.mean == pytest.approx(
+        (models.ets(noisy.values, 6, 12).mean + models.theta(noisy.values, 6, 12).mean) / 2
     )
-    assert result.model == "ensemble"
-    assert sorted(result.members) == ["ets", "naive", "theta"]
-    ensemble = next(score for score in result.backtest if score.model == "ensemble")
-    assert ensemble.chosen and ensemble.members == result.members
+    clean = series_build(monthly_dates(96), list(planted(noise=1.0)))  # ETS alone leads
+    with pytest.raises(ForecastError, match="at least two candidates"):
+        forecast(clean, ForecastRequest(horizon=6, model="ensemble", candidates=candidates))
 
 
 def test_interval_coverage_of_gaussian_noise_is_close_to_nominal():

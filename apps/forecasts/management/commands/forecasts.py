@@ -13,7 +13,6 @@ forecasts show SERIES [--json]
 from __future__ import annotations
 
 import json
-import sys
 import time
 from typing import Any
 
@@ -24,7 +23,7 @@ from apps.core.errors import DomainError
 from apps.forecasts import selectors
 from apps.forecasts.api.serializers import (
     ForecastDetailSerializer,
-    RunSerializer,
+    ForecastRunSerializer,
     SeriesSummarySerializer,
 )
 from apps.forecasts.choices import RunStatus, RunTrigger, SeriesLevel
@@ -55,7 +54,7 @@ class Command(BaseCommand):
         except DomainError as error:
             raise CommandError(str(error)) from None
         if options["json"]:
-            sys.stdout.write(json.dumps(document, cls=DjangoJSONEncoder) + "\n")
+            self.stdout.write(json.dumps(document, cls=DjangoJSONEncoder))
 
     def _refresh(self, options: dict[str, Any]) -> dict[str, Any]:
         run = forecast_run_start(trigger=RunTrigger.MANUAL)
@@ -77,7 +76,7 @@ class Command(BaseCommand):
                     )
                 time.sleep(1)
         run.refresh_from_db()
-        document = dict(RunSerializer(run).data)
+        document = dict(ForecastRunSerializer(run).data)
         if not options["json"]:
             self.stdout.write(f"run {run.pk} {run.status}: {run.message}")
             for name, value in run.counts.items():
