@@ -273,6 +273,12 @@ FORECASTS_CHUNK_SIZE = env.env_int("FORECASTS_CHUNK_SIZE", 50)
 FORECASTS_STOCK_LEAD_WEEKS = env.env_int("FORECASTS_STOCK_LEAD_WEEKS", 4)
 FORECASTS_HOLIDAY_COUNTRY = env.env_str("FORECASTS_HOLIDAY_COUNTRY", "US")
 FORECASTS_PRODUCT_MIN_UNITS = env.env_int("FORECASTS_PRODUCT_MIN_UNITS", 20)
+# Which series exist below the shop (the shop has revenue and units per D, W and M): the
+# frequencies of category series (reconciled with the shop's at each), and the measures and
+# frequencies of product series (every product multiplies the nightly work).
+FORECASTS_CATEGORY_FREQUENCIES = env.env_str("FORECASTS_CATEGORY_FREQUENCIES", "W,M")
+FORECASTS_PRODUCT_MEASURES = env.env_str("FORECASTS_PRODUCT_MEASURES", "units")
+FORECASTS_PRODUCT_FREQUENCIES = env.env_str("FORECASTS_PRODUCT_FREQUENCIES", "W")
 # Models the backtest compares: for shop, category and customer series, and for products
 # (thousands of series: cheap models only). Any of naive, drift, ar, ma, arma, arima,
 # sarima, ets, theta, lstm.

@@ -180,12 +180,13 @@ def _fit(
     values: np.ndarray,
     horizon: int,
     season: int,
-    transform_choice: str,
+    transform: Transform,
     options: ModelOptions,
     exog: np.ndarray | None,
     exog_future: np.ndarray | None,
 ) -> tuple[Prediction, Transform]:
-    transform = transform_choose(values, season, transform_choice)
+    if transform.lam is not None and np.any(values <= 0):
+        transform = Transform()  # an earlier window with a zero: no transform there
     model = MODELS[name]
     if exog is not None and exog_future is not None:
         # A regressor that never varies in the window (no campaign before this origin) is
@@ -280,6 +281,15 @@ def _forecast(series: Series, request: ForecastRequest) -> ForecastResult:
             f"history of {len(values)} periods is too short to backtest a {horizon}-period "
             f"forecast (needs {minimum_history(season, horizon) + horizon})"
         )
+    # One transform for the backtest and the final fit, so the model that is scored is the
+    # model that is published: chosen on the longest backtest window (the history before
+    # the last origin), which the final fit's history contains.
+    try:
+        transform = transform_choose(
+            values[: cuts[-1]] if cuts else values, season, request.transform
+        )
+    except ValueError as error:
+        raise ForecastError(str(error)) from None
     scores: list[CandidateScore] = []
     origin_predictions: dict[str, list[Prediction]] = {}
     for name in candidates:
@@ -295,7 +305,7 @@ def _forecast(series: Series, request: ForecastRequest) -> ForecastResult:
                     values[:cut],
                     horizon,
                     season,
-                    request.transform,
+                    transform,
                     options,
                     None if exog is None else exog[:cut],
                     None if exog is None else exog[cut : cut + horizon],
@@ -356,12 +366,12 @@ def _forecast(series: Series, request: ForecastRequest) -> ForecastResult:
     transforms: list[Transform] = []
     for name in final_members:
         try:
-            prediction, transform = _fit(
+            prediction, used = _fit(
                 name,
                 values,
                 horizon,
                 season,
-                request.transform,
+                transform,
                 request.options,
                 exog,
                 request.exog_future,
@@ -369,7 +379,7 @@ def _forecast(series: Series, request: ForecastRequest) -> ForecastResult:
         except _FAILURES as error:
             raise ForecastError(f"{name} could not be fitted: {error}") from None
         fitted.append(prediction)
-        transforms.append(transform)
+        transforms.append(used)
     final = fitted[0] if len(fitted) == 1 else ensemble_combine(fitted)
     return ForecastResult(
         model=chosen,

@@ -47,7 +47,6 @@ from apps.forecasts.engine.models import MODELS, ModelError, ModelOptions
 from apps.forecasts.engine.series import Series
 from apps.forecasts.models import Forecast, ForecastRun, ForecastSeries
 from apps.forecasts.services.series import (
-    HIERARCHY_FREQUENCY,
     HORIZONS,
     series_load,
     series_sync,
@@ -367,21 +366,19 @@ def _run_close_if_done(run_id: int) -> None:
 
 
 def hierarchy_reconcile(run: ForecastRun) -> int:
-    """Make this run's weekly category forecasts add up to the shop's, per measure."""
+    """Make this run's category forecasts add up to the shop's, per measure and frequency."""
     from apps.forecasts.engine.reconcile import reconcile
 
     reconciled = 0
-    for measure in (Measure.REVENUE, Measure.UNITS):
-        forecasts = {
-            f.series.key: f
-            for f in Forecast.objects.filter(
-                run=run,
-                status=ForecastStatus.OK,
-                series__measure=measure,
-                series__frequency=HIERARCHY_FREQUENCY,
-                series__level__in=[SeriesLevel.SHOP, SeriesLevel.CATEGORY],
-            ).select_related("series")
-        }
+    groups: dict[tuple[str, str], dict[str, Forecast]] = {}
+    for row in Forecast.objects.filter(
+        run=run,
+        status=ForecastStatus.OK,
+        series__level__in=[SeriesLevel.SHOP, SeriesLevel.CATEGORY],
+        series__measure__in=[Measure.REVENUE, Measure.UNITS],
+    ).select_related("series"):
+        groups.setdefault((row.series.measure, row.series.frequency), {})[row.series.key] = row
+    for forecasts in groups.values():
         total = next((k for k, f in forecasts.items() if f.series.level == SeriesLevel.SHOP), None)
         parts = [k for k, f in forecasts.items() if f.series.level == SeriesLevel.CATEGORY]
         if total is None or not parts:

@@ -31,7 +31,6 @@ from apps.forecasts.models import ForecastSeries
 
 HORIZONS: dict[str, int] = {"D": 28, "W": 12, "M": 6}
 SHOP_FREQUENCIES = (Frequency.DAILY, Frequency.WEEKLY, Frequency.MONTHLY)
-HIERARCHY_FREQUENCY = Frequency.WEEKLY
 NO_CATEGORY = "none"
 REGRESSOR_NAMES = ("campaign days", "public holidays")
 
@@ -94,30 +93,54 @@ def _wanted(window: Window) -> dict[str, dict[str, Any]]:
         if product_id is not None:
             product_units[product_id] += units
     facts = catalog_selectors.product_stock_facts(product_ids=product_units)
+    product_measures = _choices_setting(
+        "FORECASTS_PRODUCT_MEASURES", (Measure.UNITS, Measure.REVENUE)
+    )
+    product_frequencies = _choices_setting("FORECASTS_PRODUCT_FREQUENCIES", SHOP_FREQUENCIES)
     for product_id, units in product_units.items():
         sku, title, category_id, _ = facts[product_id]
         categories.add(category_id)
-        if units >= settings.FORECASTS_PRODUCT_MIN_UNITS:
-            wanted[series_key(SeriesLevel.PRODUCT, sku, Measure.UNITS, Frequency.WEEKLY)] = {
-                "label": f"{title} ({sku}), weekly units",
-                "level": SeriesLevel.PRODUCT,
-                "measure": Measure.UNITS,
-                "frequency": Frequency.WEEKLY,
-                "product_id": product_id,
-            }
+        if units < settings.FORECASTS_PRODUCT_MIN_UNITS:
+            continue
+        for product_measure in product_measures:
+            for product_frequency in product_frequencies:
+                key = series_key(SeriesLevel.PRODUCT, sku, product_measure, product_frequency)
+                wanted[key] = {
+                    "label": f"{title} ({sku}), {_what(product_measure, product_frequency)}",
+                    "level": SeriesLevel.PRODUCT,
+                    "measure": product_measure,
+                    "frequency": product_frequency,
+                    "product_id": product_id,
+                }
     names = catalog_selectors.category_names(category_ids=[c for c in categories if c])
     for category_id in categories:
         item = str(category_id) if category_id else NO_CATEGORY
         name = names.get(category_id, "No category") if category_id else "No category"
         for measure in (Measure.REVENUE, Measure.UNITS):
-            wanted[series_key(SeriesLevel.CATEGORY, item, measure, HIERARCHY_FREQUENCY)] = {
-                "label": f"{name}: {measure.label.lower()}, weekly",
-                "level": SeriesLevel.CATEGORY,
-                "measure": measure,
-                "frequency": HIERARCHY_FREQUENCY,
-                "category_id": category_id,
-            }
+            for category_frequency in _choices_setting(
+                "FORECASTS_CATEGORY_FREQUENCIES", SHOP_FREQUENCIES
+            ):
+                wanted[series_key(SeriesLevel.CATEGORY, item, measure, category_frequency)] = {
+                    "label": f"{name}: {_what(measure, category_frequency)}",
+                    "level": SeriesLevel.CATEGORY,
+                    "measure": measure,
+                    "frequency": category_frequency,
+                    "category_id": category_id,
+                }
     return wanted
+
+
+def _what(measure: str, frequency: str) -> str:
+    return f"{Frequency(frequency).label.lower()} {Measure(measure).label.lower()}"
+
+
+def _choices_setting(name: str, allowed: Sequence[str]) -> list[str]:
+    """A comma-separated setting of frequencies or measures, checked against `allowed`."""
+    values = [part.strip() for part in str(getattr(settings, name)).split(",") if part.strip()]
+    unknown = [value for value in values if value not in allowed]
+    if unknown:
+        raise ValueError(f"{name}: {', '.join(unknown)} not among {', '.join(allowed)}")
+    return values
 
 
 @transaction.atomic

@@ -81,15 +81,18 @@ def test_a_refresh_forecasts_every_series_with_the_forecaster_version(shop, refr
     assert {score["model"] for score in product.backtest} >= {"naive", "ets"}
 
 
-def test_weekly_category_forecasts_add_up_to_the_shop_forecast(shop, refresh):
+def test_category_forecasts_add_up_to_the_shop_forecast_each_week_and_month(shop, refresh):
     run = refresh()
 
-    total = Forecast.objects.get(run=run, series__key="shop.all.units.W")
-    parts = Forecast.objects.filter(run=run, series__level="category", series__measure="units")
-    assert total.reconciled and all(part.reconciled for part in parts)
-    summed = np.sum([[p["yhat"] for p in part.points] for part in parts], axis=0)
-    assert summed == pytest.approx([p["yhat"] for p in total.points])
-    assert len(total.base_points) == len(total.points)
+    for frequency in ("W", "M"):
+        total = Forecast.objects.get(run=run, series__key=f"shop.all.units.{frequency}")
+        parts = Forecast.objects.filter(
+            run=run, series__level="category", series__measure="units", series__frequency=frequency
+        )
+        assert parts.count() == 2 and total.reconciled and all(p.reconciled for p in parts)
+        summed = np.sum([[p["yhat"] for p in part.points] for part in parts], axis=0)
+        assert summed == pytest.approx([p["yhat"] for p in total.points])
+        assert len(total.base_points) == len(total.points)
 
 
 def test_the_nightly_run_happens_once_a_day(shop, refresh):
@@ -182,3 +185,19 @@ def test_campaign_whatif_recovers_the_planted_campaign_effect(settings):
     weekly = ForecastSeries.objects.get(key="shop.all.units.W")
     with pytest.raises(ValidationFailed, match="the what-if works on daily series"):
         campaign_whatif(row=weekly, days=[TODAY], now=NOW)
+
+
+def test_settings_choose_the_frequencies_and_measures_below_the_shop(shop, settings):
+    settings.FORECASTS_CATEGORY_FREQUENCIES = "D,M"
+    settings.FORECASTS_PRODUCT_MEASURES = "units,revenue"
+    settings.FORECASTS_PRODUCT_FREQUENCIES = "W,M"
+
+    series_sync(now=NOW)
+
+    keys = set(ForecastSeries.objects.filter(active=True).values_list("key", flat=True))
+    assert {"product.BOOT.revenue.M", "product.BOOT.units.W", "product.CAP.revenue.W"} <= keys
+    assert f"category.{shop['shoes'].pk}.units.D" in keys
+    assert f"category.{shop['shoes'].pk}.units.W" not in keys
+    settings.FORECASTS_PRODUCT_FREQUENCIES = "W,Y"
+    with pytest.raises(ValueError, match="FORECASTS_PRODUCT_FREQUENCIES: Y not among D, W, M"):
+        series_sync(now=NOW)
