@@ -68,6 +68,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "run": selectors.run_latest(),
         "runs": selectors.run_list(limit=5),
         "alerts": selectors.stock_alert_list()[:10],
+        "alert_count": selectors.stock_alert_list().count(),
         "headline": headline,
         "can_write": _can_write(request),
     }
