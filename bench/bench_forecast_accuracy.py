@@ -312,16 +312,19 @@ def engine_version() -> dict[str, Any]:
     }
 
 
-def machine() -> dict[str, Any]:
-    model = "unknown"
+def cpu_model() -> str:
+    """The CPU's model name from /proc/cpuinfo ("unknown" elsewhere)."""
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as handle:
             for line in handle:
                 if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
+                    return line.split(":", 1)[1].strip()
     except OSError:
-        pass  # not Linux: the model stays "unknown"
+        pass  # not Linux
+    return "unknown"
+
+
+def machine() -> dict[str, Any]:
     import pmdarima
     import statsmodels
     import torch
@@ -331,7 +334,7 @@ def machine() -> dict[str, Any]:
         "date": datetime.now().isoformat(timespec="seconds"),
         "nproc": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
         "cpu_count": os.cpu_count(),
-        "cpu_model": model,
+        "cpu_model": cpu_model(),
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
         "python": platform.python_version(),
         "engine": engine_version(),

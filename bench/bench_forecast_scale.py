@@ -78,7 +78,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench_forecast_accuracy import engine_version  # noqa: E402
+from bench_forecast_accuracy import cpu_model, engine_version  # noqa: E402
 
 from apps.forecasts.engine.forecaster import (  # noqa: E402
     CANDIDATES_FAST,
@@ -605,15 +605,6 @@ def profile(products: Sequence[Product], top: int = 25) -> None:
 
 
 def machine() -> dict[str, Any]:
-    model = "unknown"
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            for line in handle:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass  # not Linux: the model stays "unknown"
     import pandas as pd
     import scipy
     import statsmodels
@@ -623,7 +614,7 @@ def machine() -> dict[str, Any]:
         "hostname": platform.node(),
         "nproc": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
         "cpu_count": os.cpu_count(),
-        "cpu_model": model,
+        "cpu_model": cpu_model(),
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
         "niceness": os.nice(0),
         "python": platform.python_version(),

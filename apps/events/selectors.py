@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -777,7 +778,7 @@ SALES_GROUPS = {"": None, "product": "product_id", "category": "product__categor
 
 
 def sales_per_day(
-    *, since: datetime, until: datetime, by: str = ""
+    *, since: datetime, until: datetime, by: str = "", ids: Collection[int | None] | None = None
 ) -> list[tuple[date, int | None, Decimal, int]]:
     """(day, group id, revenue, units) of order lines per calendar day, for forecasting.
 
@@ -786,21 +787,41 @@ def sales_per_day(
     Revenue here is the sum of line totals (merchandise revenue, before shipping and
     order-level discounts), so product and category figures add up to the shop's; `by` is
     "" (whole shop, group id None), "product" or "category" (None: no product/category).
+    With `by`, `ids` keeps only those groups (None among them: lines without one).
     """
     if by not in SALES_GROUPS:
         raise ValueError(f"by must be one of {', '.join(repr(k) for k in SALES_GROUPS)}")
     group = SALES_GROUPS[by]
-    lines = OrderLine.objects.filter(
-        order__status__in=DEMAND_STATUSES,
-        order__placed_at__gte=since,
-        order__placed_at__lt=until,
-    ).annotate(day=TruncDate("order__placed_at"))
+    lines = _demand_lines(since, until)
+    if group and ids is not None:
+        wanted = Q(**{f"{group}__in": [i for i in ids if i is not None]})
+        if None in ids:
+            wanted |= Q(**{f"{group}__isnull": True})
+        lines = lines.filter(wanted)
+    lines = lines.annotate(day=TruncDate("order__placed_at"))
     fields = ["day", group] if group else ["day"]
     rows = lines.values(*fields).annotate(revenue=Sum("line_total"), units=Sum("quantity"))
     return [
         (row["day"], row[group] if group else None, row["revenue"] or ZERO, int(row["units"] or 0))
         for row in rows.order_by(*fields)
     ]
+
+
+def _demand_lines(since: datetime, until: datetime) -> QuerySet[OrderLine]:
+    return OrderLine.objects.filter(
+        order__status__in=DEMAND_STATUSES, order__placed_at__gte=since, order__placed_at__lt=until
+    )
+
+
+def units_per_product(*, since: datetime, until: datetime) -> dict[int, int]:
+    """product id -> units ordered in [since, until) (demand, as `sales_per_day` counts it)."""
+    rows = (
+        _demand_lines(since, until)
+        .filter(product__isnull=False)
+        .values("product_id")
+        .annotate(units=Sum("quantity"))
+    )
+    return {row["product_id"]: int(row["units"] or 0) for row in rows}
 
 
 def new_customers_per_day(*, since: datetime, until: datetime) -> dict[date, int]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Case, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, Count, OuterRef, Q, QuerySet, Subquery, Value, When
 
 from apps.core.errors import NotFound
 from apps.forecasts.choices import SeriesLevel, StockAlertStatus
@@ -78,8 +78,8 @@ def forecast_latest(*, series: ForecastSeries) -> Forecast | None:
 
 def level_counts() -> dict[str, int]:
     counts = {level: 0 for level in SeriesLevel.values}
-    for level in ForecastSeries.objects.filter(active=True).values_list("level", flat=True):
-        counts[level] += 1
+    rows = ForecastSeries.objects.filter(active=True).values("level").annotate(count=Count("id"))
+    counts.update({row["level"]: row["count"] for row in rows})
     return counts
 
 

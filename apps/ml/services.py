@@ -278,8 +278,8 @@ def model_version_import(
                 artifact_path=relative,
                 content_hash=content_hash,
                 size_bytes=size,
-                metrics=_json_safe(metrics or {}),
-                params=_json_safe(params or {}),
+                metrics=json_safe(metrics or {}),
+                params=json_safe(params or {}),
             )
         has_champion = ModelAlias.objects.filter(kind=kind, alias=Alias.CHAMPION).exists()
         if activate and not has_champion:
@@ -471,12 +471,13 @@ def _work_dir_create(run: TrainingRun) -> Path:
     return Path(tempfile.mkdtemp(prefix=f"run{run.pk}-a{run.attempts}-", dir=parent))
 
 
-def _json_safe(value: Any) -> Any:
-    """Metrics as plain JSON: numpy scalars unwrapped, NaN/inf as null (Postgres rejects them)."""
+def json_safe(value: Any) -> Any:
+    """Plain JSON for a JSON column: numpy scalars unwrapped, NaN/inf as null (Postgres
+    rejects them), anything else as its string. Shared by the apps that store model output."""
     if isinstance(value, dict):
-        return {str(key): _json_safe(item) for key, item in value.items()}
+        return {str(key): json_safe(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_json_safe(item) for item in value]
+        return [json_safe(item) for item in value]
     if hasattr(value, "item") and callable(value.item):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
@@ -538,7 +539,7 @@ def _artifact_publish(
     """Hash the finished file, then register it and move it into place in one transaction."""
     content_hash, size = file_sha256(source)
     extension = "".join(source.suffixes)[-16:] or ".bin"
-    metrics = _json_safe(output.metrics or {})
+    metrics = json_safe(output.metrics or {})
     for attempt_number in range(1, _PUBLISH_TRIES + 1):
         try:
             return _artifact_register(

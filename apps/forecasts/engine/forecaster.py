@@ -36,6 +36,7 @@ from apps.forecasts.engine.models import (
     THETA,
     ModelError,
     ModelOptions,
+    NotEnoughHistory,
     Prediction,
 )
 from apps.forecasts.engine.series import Series, dates_ahead
@@ -354,9 +355,9 @@ def _forecast(series: Series, request: ForecastRequest) -> ForecastResult:
 
     final_members = members if chosen == ENSEMBLE else [chosen]
     if chosen == ENSEMBLE and not cuts:
-        raise ForecastError(
-            f"the ensemble is chosen by backtest: {notes[0] if notes else 'no origins'}"
-        )
+        if notes:  # the history is too short for any origin
+            raise NotEnoughHistory(f"the ensemble is chosen by backtest: {notes[0]}")
+        raise ForecastError("the ensemble is chosen by backtest: ask for at least one origin")
     if chosen == ENSEMBLE and len(final_members) < 2:
         raise ForecastError(
             "the ensemble needs at least two candidates that fit this series within "
@@ -376,6 +377,8 @@ def _forecast(series: Series, request: ForecastRequest) -> ForecastResult:
                 exog,
                 request.exog_future,
             )
+        except NotEnoughHistory as error:
+            raise NotEnoughHistory(f"{name} could not be fitted: {error}") from None
         except _FAILURES as error:
             raise ForecastError(f"{name} could not be fitted: {error}") from None
         fitted.append(prediction)

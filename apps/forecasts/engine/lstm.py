@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from apps.forecasts.engine.models import ModelError, Prediction, normal_bounds
+from apps.forecasts.engine.models import NotEnoughHistory, Prediction, normal_bounds
 
 HIDDEN = 32
 EPOCHS = 150
@@ -39,7 +39,9 @@ def _windows(y: np.ndarray, horizon: int, season: int) -> _Windows:
     window = min(window, max(4, len(changes) - horizon - 8))
     count = len(changes) - window - horizon + 1
     if count < 8:
-        raise ModelError(f"lstm needs at least {window + horizon + 9} periods for this horizon")
+        raise NotEnoughHistory(
+            f"lstm needs at least {window + horizon + 9} periods for this horizon"
+        )
     centre = float(changes.mean())
     scale = float(changes.std()) or 1.0
     z = (changes - centre) / scale

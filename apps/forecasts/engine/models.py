@@ -47,6 +47,11 @@ class ModelError(ValueError):
     """A model cannot be fitted to this series (too short, wrong values ...)."""
 
 
+class NotEnoughHistory(ModelError):
+    """The series is too short for this model or this request: a user-visible outcome
+    ("not enough data"), not a failure."""
+
+
 @dataclass
 class Prediction:
     """Point forecast and interval bounds per level (80, 95) for `len(mean)` periods."""
@@ -120,7 +125,7 @@ def naive(y: np.ndarray, horizon: int, season: int, **_: Any) -> Prediction:
 
 def drift(y: np.ndarray, horizon: int, season: int, **_: Any) -> Prediction:
     if len(y) < 3:
-        raise ModelError("drift needs at least 3 periods")
+        raise NotEnoughHistory("drift needs at least 3 periods")
     periods = len(y) - 1
     slope = (y[-1] - y[0]) / periods
     steps = np.arange(1, horizon + 1)
@@ -255,7 +260,7 @@ def arima_family(name: str) -> Callable[..., Prediction]:
     ) -> Prediction:
         options = options or ModelOptions()
         if len(y) < 8:
-            raise ModelError(f"{name} needs at least 8 periods")
+            raise NotEnoughHistory(f"{name} needs at least 8 periods")
         if options.order is not None:
             order = options.order
             seasonal_order = options.seasonal_order or (0, 0, 0, 0)
@@ -295,7 +300,7 @@ def ets(y: np.ndarray, horizon: int, season: int, **kwargs: Any) -> Prediction:
 
     options: ModelOptions = kwargs.get("options") or ModelOptions()
     if len(y) < 6:
-        raise ModelError("ets needs at least 6 periods")
+        raise NotEnoughHistory("ets needs at least 6 periods")
     m = _effective_season(y, season, state_space=True)
     series = pd.Series(y)  # statsmodels' ETS prediction needs an index
     best: tuple[float, Any, tuple] | None = None
@@ -340,7 +345,7 @@ def theta(y: np.ndarray, horizon: int, season: int, **_: Any) -> Prediction:
     from statsmodels.tsa.forecasting.theta import ThetaModel
 
     if len(y) < 6:
-        raise ModelError("theta needs at least 6 periods")
+        raise NotEnoughHistory("theta needs at least 6 periods")
     m = _effective_season(y, season)
     positive = bool(np.all(y > 0))
     with warnings.catch_warnings():

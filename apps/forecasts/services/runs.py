@@ -43,7 +43,7 @@ from apps.forecasts.engine.forecaster import (
     ForecastResult,
     forecast,
 )
-from apps.forecasts.engine.models import MODELS, ModelError, ModelOptions
+from apps.forecasts.engine.models import MODELS, ModelError, ModelOptions, NotEnoughHistory
 from apps.forecasts.engine.series import Series
 from apps.forecasts.models import Forecast, ForecastRun, ForecastSeries
 from apps.forecasts.services.series import (
@@ -53,7 +53,7 @@ from apps.forecasts.services.series import (
     series_with_regressors,
 )
 from apps.ml.contracts import device_pick
-from apps.ml.services import model_version_import
+from apps.ml.services import json_safe, model_version_import
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +62,7 @@ FORECASTER_VERSION = "1"
 # Fewer points than this: not enough data (a product that sold in a few weeks only).
 MIN_HISTORY = 8
 ACTIVE = (RunStatus.QUEUED, RunStatus.RUNNING)
+JSON_FIELDS = frozenset({"history", "points", "backtest", "params", "diagnostics", "notes"})
 STALE_AFTER = timedelta(minutes=30)
 
 
@@ -138,7 +139,7 @@ def series_forecast(
     """Forecast one loaded series (with its regressors); raises ForecastError/ModelError."""
     request = forecast_request(row, horizon=horizon)
     if len(series) < MIN_HISTORY:
-        raise ForecastError(
+        raise NotEnoughHistory(
             f"{len(series)} {row.get_frequency_display().lower()} periods of history; "
             f"at least {MIN_HISTORY} are needed"
         )
@@ -151,17 +152,6 @@ def series_forecast(
 
         request = replace(request, exog_future=future)
     return forecast(series, request)
-
-
-def _finite(value: Any) -> Any:
-    """JSON-safe: NaN and infinities (a test on a constant series) become null."""
-    if isinstance(value, float):
-        return value if np.isfinite(value) else None
-    if isinstance(value, dict):
-        return {key: _finite(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(item) for item in value]
-    return value
 
 
 def _history(series: Series) -> list[list[Any]]:
@@ -189,7 +179,7 @@ def forecast_store(
     except (ForecastError, ModelError) as error:
         status = (
             ForecastStatus.NOT_ENOUGH_DATA
-            if "at least" in str(error) or "too short" in str(error)
+            if isinstance(error, NotEnoughHistory)
             else ForecastStatus.FAILED
         )
         fields.update(status=status, error=str(error)[:2000])
@@ -215,8 +205,11 @@ def forecast_store(
             except ValueError as error:
                 fields["notes"] = [*result.notes, f"no diagnostics: {error}"]
     fields["seconds"] = round(time.perf_counter() - started, 3)
+    # JSON columns as Postgres takes them: a test on a constant series gives NaN p-values.
+    for name in JSON_FIELDS & fields.keys():
+        fields[name] = json_safe(fields[name])
     forecast_row, _ = Forecast.objects.update_or_create(
-        series=row, run=run, defaults={"model_version": model_version, **_finite(fields)}
+        series=row, run=run, defaults={"model_version": model_version, **fields}
     )
     return forecast_row
 

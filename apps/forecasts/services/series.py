@@ -68,8 +68,8 @@ def series_key(level: str, item: str, measure: str, frequency: str) -> str:
 
 def _wanted(window: Window) -> dict[str, dict[str, Any]]:
     wanted: dict[str, dict[str, Any]] = {}
-    sales = event_selectors.sales_per_day(since=window.since, until=window.until, by="product")
-    if not sales:
+    product_units = event_selectors.units_per_product(since=window.since, until=window.until)
+    if not product_units:
         return wanted  # nothing sold in the window: nothing to forecast
     for measure in (Measure.REVENUE, Measure.UNITS):
         for frequency in SHOP_FREQUENCIES:
@@ -88,10 +88,6 @@ def _wanted(window: Window) -> dict[str, dict[str, Any]]:
         "frequency": Frequency.WEEKLY,
     }
     categories: set[int | None] = set()
-    product_units: dict[int, int] = defaultdict(int)
-    for _, product_id, _, units in sales:
-        if product_id is not None:
-            product_units[product_id] += units
     facts = catalog_selectors.product_stock_facts(product_ids=product_units)
     product_measures = _choices_setting(
         "FORECASTS_PRODUCT_MEASURES", (Measure.UNITS, Measure.REVENUE)
@@ -217,23 +213,33 @@ def regressors_for(
     return np.column_stack(history), np.column_stack(future)
 
 
+def _grouping(row: ForecastSeries) -> tuple[str, int | None]:
+    """How `sales_per_day` groups a sales series's lines, and which group is this one's."""
+    if row.level == SeriesLevel.CATEGORY:
+        return "category", row.category_id
+    if row.level == SeriesLevel.PRODUCT:
+        return "product", row.product_id
+    return "", None
+
+
 def series_load(
     rows: Sequence[ForecastSeries], *, now: datetime | None = None
 ) -> dict[int, Series]:
     """Values of each series over the history window (complete periods, from first sale)."""
     window = history_window(now)
     loaded: dict[int, Series] = {}
-    groups: dict[str, str] = {
-        SeriesLevel.SHOP: "",
-        SeriesLevel.CATEGORY: "category",
-        SeriesLevel.PRODUCT: "product",
-    }
-    needed = {groups[row.level] for row in rows if row.level in groups}
+    # One query per grouping, for the groups of these rows only (a chunk of 50 products
+    # reads its products' lines, not the whole catalogue's).
+    wanted_ids: dict[str, set[int | None]] = defaultdict(set)
+    for row in rows:
+        if row.level != SeriesLevel.CUSTOMERS:
+            by, group = _grouping(row)
+            wanted_ids[by].add(group)
     sales: dict[str, dict[tuple[int | None, str], dict[date, float]]] = {}
-    for by in needed:
+    for by, ids in wanted_ids.items():
         table: dict[tuple[int | None, str], dict[date, float]] = defaultdict(dict)
         for day, group, revenue, units in event_selectors.sales_per_day(
-            since=window.since, until=window.until, by=by
+            since=window.since, until=window.until, by=by, ids=ids if by else None
         ):
             table[(group, Measure.REVENUE)][day] = float(revenue)
             table[(group, Measure.UNITS)][day] = float(units)
@@ -247,12 +253,8 @@ def series_load(
                 )
             values = {day: float(count) for day, count in new_customers.items()}
         else:
-            group = {
-                SeriesLevel.SHOP: None,
-                SeriesLevel.CATEGORY: row.category_id,
-                SeriesLevel.PRODUCT: row.product_id,
-            }[SeriesLevel(row.level)]
-            values = sales[groups[row.level]].get((group, row.measure), {})
+            by, group = _grouping(row)
+            values = sales[by].get((group, row.measure), {})
         dates, totals = daily_to_periods(window.first, _daily(values, window), row.frequency)
         if row.level == SeriesLevel.PRODUCT:
             dates, totals = _trim_leading_zeros(dates, totals)

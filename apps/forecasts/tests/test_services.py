@@ -201,3 +201,20 @@ def test_settings_choose_the_frequencies_and_measures_below_the_shop(shop, setti
     settings.FORECASTS_PRODUCT_FREQUENCIES = "W,Y"
     with pytest.raises(ValueError, match="FORECASTS_PRODUCT_FREQUENCIES: Y not among D, W, M"):
         series_sync(now=NOW)
+
+
+def test_a_chunk_reads_only_its_own_groups_including_products_without_a_category(shop):
+    loose = ProductFactory(sku="LOOSE", category=None)
+    place_orders(loose, 70, lambda k: 2)
+    series_sync(now=NOW)
+    rows = list(
+        ForecastSeries.objects.filter(
+            key__in=["category.none.units.W", f"category.{shop['hats'].pk}.units.W"]
+        )
+    )
+
+    loaded = {row.key: series_load(rows, now=NOW)[row.pk] for row in rows}
+
+    assert set(loaded["category.none.units.W"].values[-3:].tolist()) == {14.0}  # 2 a day
+    hats = loaded[f"category.{shop['hats'].pk}.units.W"]
+    assert hats.values[-1] == 17.0  # CAP's week (k = 3, 6, 9 extra); no boots, no loose

@@ -102,7 +102,7 @@ class Command(BaseCommand):
         self._print(document)
 
     def _request(self, options: dict[str, Any]) -> ForecastRequest:
-        candidates = CANDIDATES_FULL
+        candidates: tuple[str, ...] = CANDIDATES_FULL
         if options["candidates"] == "fast":
             candidates = CANDIDATES_FAST
         elif options["candidates"]:
